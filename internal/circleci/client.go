@@ -1,0 +1,370 @@
+// Package circleci is a small client for the parts of CircleCI's API v2 that
+// trigger pipelines and follow their workflows. It sends the token only in
+// the Circle-Token header, caps what it reads, parses answers defensively
+// with gjson, and shares one rate-limit pause among all its users: after a
+// 429, every request made through the same Client waits for Retry-After.
+package circleci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/clock"
+	"github.com/tidwall/gjson"
+)
+
+// Defaults for a Client's zero fields.
+const (
+	DefaultBaseURL        = "https://circleci.com/api/v2"
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxBody        = 4 << 20 // workflow and job pages are a few KiB
+	defaultRetryAfter     = 10 * time.Second
+	maxRetryAfter         = 5 * time.Minute
+	maxPages              = 100
+)
+
+// Client calls the API. Its zero fields take the defaults above; it is safe
+// for concurrent use once its fields are set.
+type Client struct {
+	BaseURL   string            // e.g. "https://circleci.com/api/v2"
+	Token     string            // sent as Circle-Token; never logged, never in errors
+	Transport http.RoundTripper // nil: http.DefaultTransport
+	Timeout   time.Duration     // per request; 0: DefaultRequestTimeout
+	UserAgent string
+	MaxBody   int64
+	Clock     clock.Clock // nil: clock.Real; tests inject a fake one
+
+	once sync.Once
+	http *http.Client
+
+	mu          sync.Mutex
+	pausedUntil time.Time // shared rate-limit pause, set by 429s
+}
+
+// StatusError is a non-2xx answer.
+type StatusError struct {
+	Method, Path string
+	Code         int
+	Message      string        // CircleCI's message, "" if the body had none
+	RetryAfter   time.Duration // from Retry-After on 429 and 503, else 0
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Code, http.StatusText(e.Code))
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// NetError is a request that got no answer. Sent tells whether the request
+// had been written when it failed: if not, it certainly had no effect.
+type NetError struct {
+	Method, Path string
+	Sent         bool
+	Err          error
+}
+
+func (e *NetError) Error() string { return fmt.Sprintf("%s %s: %v", e.Method, e.Path, e.Err) }
+func (e *NetError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer that could not be read.
+type DecodeError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s %s: unreadable answer: %v", e.Method, e.Path, e.Err)
+}
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Transient reports whether err may go away if the same request is sent
+// again later: rate limits, server errors, network errors and unreadable
+// answers. Other 4xx answers are permanent.
+func Transient(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code == http.StatusTooManyRequests || se.Code >= 500
+	}
+	var ne *NetError
+	var de *DecodeError
+	return errors.As(err, &ne) || errors.As(err, &de)
+}
+
+func (c *Client) init() {
+	c.once.Do(func() {
+		timeout := c.Timeout
+		if timeout == 0 {
+			timeout = DefaultRequestTimeout
+		}
+		c.http = &http.Client{
+			Transport:     c.Transport,
+			Timeout:       timeout,
+			CheckRedirect: sameHostRedirect,
+		}
+	})
+}
+
+// sameHostRedirect follows redirects only on the same scheme and host:
+// the Circle-Token header, unlike Authorization, would otherwise be sent
+// along to wherever the redirect points.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	first := via[0].URL
+	if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+		return fmt.Errorf("refusing to follow a redirect to %s://%s (the token stays with %s)", req.URL.Scheme, req.URL.Host, first.Host)
+	}
+	return nil
+}
+
+// Clk returns the client's clock, which its users share.
+func (c *Client) Clk() clock.Clock {
+	if c.Clock == nil {
+		return clock.Real
+	}
+	return c.Clock
+}
+
+func (c *Client) now() time.Time { return c.Clk().Now() }
+
+// Pause makes every request through c wait until d from now has passed.
+func (c *Client) Pause(d time.Duration) {
+	until := c.now().Add(d)
+	c.mu.Lock()
+	if until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+	c.mu.Unlock()
+}
+
+// PausedFor tells how long requests must still wait after a 429.
+func (c *Client) PausedFor() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pausedUntil.Sub(c.now())
+}
+
+// Do sends one request and returns the answer's body for a 2xx status.
+// body, if not nil, is sent as JSON. Non-2xx answers are *StatusError,
+// failures to get an answer *NetError.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
+	c.init()
+	if err := c.Clk().Sleep(ctx, c.PausedFor()); err != nil {
+		return 0, nil, err
+	}
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u := strings.TrimRight(base, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	var sent bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent = true },
+	})
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Circle-Token", c.Token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, &NetError{Method: method, Path: path, Sent: sent, Err: scrub(err, u)}
+	}
+	defer resp.Body.Close()
+	limit := c.MaxBody
+	if limit == 0 {
+		limit = DefaultMaxBody
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, &NetError{Method: method, Path: path, Sent: true, Err: fmt.Errorf("reading the answer: %w", scrub(err, u))}
+	}
+	if int64(len(data)) > limit {
+		if resp.StatusCode/100 == 2 {
+			return 0, nil, &DecodeError{Method: method, Path: path, Err: fmt.Errorf("answer larger than %d bytes", limit)}
+		}
+		data = data[:limit]
+	}
+	if resp.StatusCode/100 != 2 {
+		se := &StatusError{Method: method, Path: path, Code: resp.StatusCode, Message: ParseMessage(data)}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			d := se.RetryAfter
+			if d == 0 {
+				d = defaultRetryAfter
+			}
+			c.Pause(d)
+		}
+		return resp.StatusCode, nil, se
+	}
+	return resp.StatusCode, data, nil
+}
+
+// scrub keeps the request URL out of a transport error: net/http puts it in
+// *url.Error, and a URL must never carry anything secret, but a path full
+// of escapes makes the message hard to read for no gain.
+func scrub(err error, u string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return fmt.Errorf("cannot connect: %w", op.Err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("connection closed before a complete answer")
+	}
+	return err
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 if absent or unreadable.
+// Hostile values are capped.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n <= 0 || n != n {
+			return 0
+		}
+		d = time.Duration(min(n, maxRetryAfter.Seconds()) * float64(time.Second))
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// getJSON sends a GET and returns its body.
+func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
+	_, body, err := c.Do(ctx, http.MethodGet, path, query, nil)
+	return body, err
+}
+
+// Pipeline reads GET /pipeline/{id}.
+func (c *Client) Pipeline(ctx context.Context, id string) (Pipeline, error) {
+	path := "/pipeline/" + url.PathEscape(id)
+	body, err := c.get(ctx, path, nil)
+	if err != nil {
+		return Pipeline{}, err
+	}
+	p, err := ParsePipeline(body)
+	if err != nil {
+		return Pipeline{}, &DecodeError{Method: http.MethodGet, Path: path, Err: err}
+	}
+	return p, nil
+}
+
+// Workflows reads every page of GET /pipeline/{id}/workflow.
+func (c *Client) Workflows(ctx context.Context, pipelineID string) ([]Workflow, error) {
+	return list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, ParseWorkflow)
+}
+
+// Jobs reads every page of GET /workflow/{id}/job.
+func (c *Client) Jobs(ctx context.Context, workflowID string) ([]Job, error) {
+	return list(ctx, c, "/workflow/"+url.PathEscape(workflowID)+"/job", maxPages, ParseJob)
+}
+
+// MyPipelines reads the first pages (newest first) of the pipelines the
+// token's user triggered in a project.
+func (c *Client) MyPipelines(ctx context.Context, slug string, pages int) ([]Pipeline, error) {
+	return list(ctx, c, SlugPath(slug)+"/pipeline/mine", pages, pipelineFrom)
+}
+
+// CancelWorkflow sends POST /workflow/{id}/cancel.
+func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
+	_, _, err := c.Do(ctx, http.MethodPost, "/workflow/"+url.PathEscape(id)+"/cancel", nil, nil)
+	return err
+}
+
+// list walks a paginated list, parsing each item, for at most limit pages.
+// A list longer than maxPages is an error; a shorter limit just stops early.
+// A repeated page token, which would otherwise loop forever, is an error.
+func list[T any](ctx context.Context, c *Client, path string, limit int, parse func(gjson.Result) (T, error)) ([]T, error) {
+	var out []T
+	seen := map[string]bool{}
+	var q url.Values
+	bad := func(err error) error { return &DecodeError{Method: http.MethodGet, Path: path, Err: err} }
+	for range limit {
+		body, err := c.get(ctx, path, q)
+		if err != nil {
+			return nil, err
+		}
+		p, err := ParsePage(body)
+		if err != nil {
+			return nil, bad(err)
+		}
+		for _, it := range p.Items {
+			v, err := parse(it)
+			if err != nil {
+				return nil, bad(err)
+			}
+			out = append(out, v)
+		}
+		if p.Next == "" {
+			return out, nil
+		}
+		if seen[p.Next] {
+			return nil, bad(errors.New("the same next_page_token came back twice"))
+		}
+		seen[p.Next] = true
+		q = url.Values{"page-token": {p.Next}}
+	}
+	if limit < maxPages {
+		return out, nil
+	}
+	return nil, bad(fmt.Errorf("more than %d pages", maxPages))
+}
+
+// SlugPath turns "gh/acme/api" into "/project/gh/acme/api", each segment
+// escaped on its own.
+func SlugPath(slug string) string {
+	parts := strings.Split(slug, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/project/" + strings.Join(parts, "/")
+}

@@ -1,0 +1,58 @@
+package circleci
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// WebURLs builds links to CircleCI's web app (reference §11).
+type WebURLs struct {
+	Base string // e.g. "https://app.circleci.com"
+}
+
+// NewWebURLs derives the web app from the API host: circleci.com serves it
+// at app.circleci.com, CircleCI server at app.<host>. A loopback or IP host
+// (the simulator) serves its own pages.
+func NewWebURLs(host string) WebURLs {
+	u, err := url.Parse(host)
+	if err != nil || u.Host == "" {
+		return WebURLs{Base: "https://app.circleci.com"}
+	}
+	h := u.Hostname()
+	if net.ParseIP(h) != nil || h == "localhost" {
+		return WebURLs{Base: u.Scheme + "://" + u.Host}
+	}
+	return WebURLs{Base: u.Scheme + "://app." + strings.TrimPrefix(u.Host, "app.")}
+}
+
+// Pipeline is the pipeline's page.
+func (w WebURLs) Pipeline(slug string, number int64) string {
+	return fmt.Sprintf("%s/pipelines/%s/%d", w.Base, webSlug(slug), number)
+}
+
+// Workflow is the workflow's page.
+func (w WebURLs) Workflow(slug string, number int64, workflowID string) string {
+	return w.Pipeline(slug, number) + "/workflows/" + workflowID
+}
+
+// Job is the job's page; approval jobs have no number and link to their workflow.
+func (w WebURLs) Job(slug string, number int64, workflowID string, jobNumber int64) string {
+	if jobNumber == 0 {
+		return w.Workflow(slug, number, workflowID)
+	}
+	return fmt.Sprintf("%s/jobs/%d", w.Workflow(slug, number, workflowID), jobNumber)
+}
+
+// webSlug uses the long VCS names the web app's own links use.
+func webSlug(slug string) string {
+	vcs, rest, _ := strings.Cut(slug, "/")
+	switch vcs {
+	case "gh":
+		vcs = "github"
+	case "bb":
+		vcs = "bitbucket"
+	}
+	return vcs + "/" + rest
+}

@@ -1,0 +1,252 @@
+// Package report shows what happened: a line per trigger, a line per change
+// while waiting, a final table (text and GitHub job-summary markdown), and
+// the outputs (GitHub outputs, --json).
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/wait"
+)
+
+// Printer writes human lines. It is safe for concurrent use by the
+// targets of a fan-out.
+type Printer struct {
+	Log    io.Writer // progress and warnings
+	URLs   circleci.WebURLs
+	Fanout bool // prefix lines with the target
+
+	mu sync.Mutex
+}
+
+func (p *Printer) line(label, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Fanout {
+		fmt.Fprintf(p.Log, "[%s] ", label)
+	}
+	fmt.Fprintf(p.Log, format+"\n", args...)
+}
+
+// Triggered reports a new pipeline, or CircleCI's reason for creating none.
+func (p *Printer) Triggered(o runner.Outcome) {
+	if o.Trigger.NotCreated != "" {
+		p.line(o.Label, "CircleCI created no pipeline for %s on %s: %s", o.Request.Slug, o.Request.Ref(), o.Trigger.NotCreated)
+		return
+	}
+	pl := o.Pipeline
+	how := "triggered"
+	if o.Trigger.Adopted {
+		how = "triggered (found after a lost answer)"
+	}
+	p.line(o.Label, "Pipeline #%d of %s on %s %s: %s", pl.Number, o.Request.Slug, o.Request.Ref(), how, p.URLs.Pipeline(pl.ProjectSlugOr(o.Request.Slug.String()), pl.Number))
+}
+
+// Progress reports one change while waiting.
+func (p *Printer) Progress(label string, ev wait.Event) {
+	if ev.Workflow.ID == "" {
+		p.line(label, "%s  pipeline %s", clockTime(ev.Elapsed), ev.State)
+		return
+	}
+	w := ev.Workflow
+	p.line(label, "%s  %-24s %-10s %s", clockTime(ev.Elapsed), w.Name, w.Status, p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID))
+}
+
+// Logf reports something unusual.
+func (p *Printer) Logf(label, format string, args ...any) {
+	p.line(label, "warning: "+format, args...)
+}
+
+func clockTime(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// Table writes the final table: one row per workflow, and under failed or
+// held workflows their failed or waiting jobs.
+func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if fanout {
+		fmt.Fprintln(tw, "TARGET\tWORKFLOW\tSTATUS\tDURATION\tLINK")
+	} else {
+		fmt.Fprintln(tw, "WORKFLOW\tSTATUS\tDURATION\tLINK")
+	}
+	for _, r := range rows(outs, urls) {
+		cells := []string{r.workflow, r.status, r.duration, r.link}
+		if fanout {
+			cells = append([]string{r.target}, cells...)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+}
+
+// Markdown is the job summary.
+func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string {
+	var b strings.Builder
+	b.WriteString("### CircleCI\n\n")
+	if fanout {
+		b.WriteString("| Target | Workflow | Status | Duration |\n|---|---|---|---|\n")
+	} else {
+		b.WriteString("| Workflow | Status | Duration |\n|---|---|---|\n")
+	}
+	for _, r := range rows(outs, urls) {
+		name := md(r.workflow)
+		if r.link != "" {
+			name = fmt.Sprintf("[%s](%s)", md(strings.TrimSpace(r.workflow)), r.link)
+		}
+		if fanout {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", md(r.target), name, md(r.status), r.duration)
+		} else {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, md(r.status), r.duration)
+		}
+	}
+	return b.String()
+}
+
+func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+type row struct{ target, workflow, status, duration, link string }
+
+func rows(outs []runner.Outcome, urls circleci.WebURLs) []row {
+	var rs []row
+	for _, o := range outs {
+		slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
+		switch {
+		case o.Err != nil && o.Pipeline.ID == "":
+			rs = append(rs, row{o.Label, "-", o.Status(), "", oneLine(o.Err.Error())})
+			continue
+		case o.Wait == nil:
+			link := ""
+			if o.Pipeline.ID != "" {
+				link = urls.Pipeline(slug, o.Pipeline.Number)
+			}
+			rs = append(rs, row{o.Label, "-", o.Status(), "", link})
+			continue
+		case len(o.Wait.Workflows) == 0:
+			rs = append(rs, row{o.Label, "(no workflow)", o.Status(), "", urls.Pipeline(slug, o.Pipeline.Number)})
+			continue
+		}
+		for _, w := range o.Wait.Workflows {
+			rs = append(rs, row{o.Label, w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
+			for _, j := range o.Wait.Jobs[w.ID] {
+				rs = append(rs, row{"", "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
+			}
+		}
+	}
+	return rs
+}
+
+// duration of a workflow: to its stop, or to the end of the wait if it
+// still runs. Workflow times have whole seconds.
+func duration(w circleci.Workflow) string {
+	if w.CreatedAt.IsZero() {
+		return ""
+	}
+	end := w.StoppedAt
+	if end.IsZero() {
+		return "running"
+	}
+	return end.Sub(w.CreatedAt).Round(time.Second).String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// WorkflowOut is one element of the `workflows` output.
+type WorkflowOut struct {
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	URL    string `json:"url"`
+}
+
+// Result is the outputs of one target; the top level of --json and of the
+// Action's outputs is the same object for a single target.
+type Result struct {
+	ProjectSlug string        `json:"project-slug,omitempty"`
+	Branch      string        `json:"branch,omitempty"`
+	Tag         string        `json:"tag,omitempty"`
+	ID          string        `json:"id"`
+	Number      int64         `json:"number,omitempty"`
+	State       string        `json:"state"`
+	CreatedAt   string        `json:"created_at"`
+	URL         string        `json:"url"`
+	Status      string        `json:"status"`
+	Workflows   []WorkflowOut `json:"workflows"`
+	ExitCode    *int          `json:"exit_code,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	Message     string        `json:"message,omitempty"` // why no pipeline was created
+	Results     []Result      `json:"results,omitempty"`
+}
+
+func result(o runner.Outcome, urls circleci.WebURLs) Result {
+	r := Result{Status: o.Status(), Workflows: []WorkflowOut{}, Message: o.Trigger.NotCreated}
+	if o.Err != nil {
+		r.Error = oneLine(o.Err.Error())
+	}
+	if p := o.Pipeline; p.ID != "" {
+		slug := p.ProjectSlugOr(o.Request.Slug.String())
+		r.ID, r.Number, r.State, r.URL = p.ID, p.Number, p.State, urls.Pipeline(slug, p.Number)
+		if !p.CreatedAt.IsZero() {
+			r.CreatedAt = p.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		if o.Wait != nil {
+			for _, w := range o.Wait.Workflows {
+				r.Workflows = append(r.Workflows, WorkflowOut{w.Name, w.ID, w.Status, urls.Workflow(slug, p.Number, w.ID)})
+			}
+		}
+	}
+	return r
+}
+
+// Summarize builds the outputs. A fan-out has its targets under results,
+// each with its exit code, and the most severe status at the top.
+func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result {
+	if !fanout {
+		return result(outs[0], urls)
+	}
+	top := Result{Workflows: []WorkflowOut{}}
+	worst, worstCode := 0, -1
+	for i, o := range outs {
+		r := result(o, urls)
+		r.ProjectSlug, r.Branch, r.Tag = o.Request.Slug.String(), o.Request.Branch, o.Request.Tag
+		code := o.Code()
+		r.ExitCode = &code
+		top.Results = append(top.Results, r)
+		if w := runner.Worst(code, worstCode); worstCode == -1 || w != worstCode {
+			worst, worstCode = i, code
+		}
+	}
+	top.Status = top.Results[worst].Status
+	return top
+}
+
+// Outputs are the GitHub Action outputs, as strings.
+func (r Result) Outputs() [][2]string {
+	wf, _ := json.Marshal(r.Workflows)
+	out := [][2]string{
+		{"id", r.ID}, {"number", num(r.Number)}, {"state", r.State}, {"created_at", r.CreatedAt},
+		{"url", r.URL}, {"status", r.Status}, {"workflows", string(wf)},
+	}
+	if r.Results != nil {
+		res, _ := json.Marshal(r.Results)
+		out = append(out, [2]string{"results", string(res)})
+	}
+	return out
+}
+
+func num(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
