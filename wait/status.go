@@ -1,6 +1,11 @@
 package wait
 
-import "github.com/circleci-trigger/circleci-trigger/internal/circleci"
+import (
+	"slices"
+	"strings"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+)
 
 // Overall statuses, the `status` output.
 const (
@@ -96,8 +101,14 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 	switch {
 	case anyFailed && o.failFast:
 		return verdict{done: true, status: StatusFailed}
-	case anyRunning, state != circleci.StateCreated:
+	case anyRunning:
 		return verdict{}
+	case state != circleci.StateCreated:
+		// A setup workflow that failed or was canceled means that no
+		// continuation is coming (reference §13.3), whatever the state says.
+		if !settled || anyReal || !(anyFailed || anyCanceled) {
+			return verdict{}
+		}
 	case !anyReal && !settled:
 		// Only a setup workflow (dynamic config: continuation workflows may
 		// still appear), or none yet: workflows are created asynchronously.
@@ -116,8 +127,8 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 }
 
 // latest keeps the newest workflow of each name: a rerun is a new workflow
-// with the same name, and it replaces the one it reruns. The order is that
-// of first appearance.
+// with the same name, and it replaces the one it reruns. The result is
+// ordered by creation, then name: the API's order is not documented.
 func latest(wfs []circleci.Workflow) []circleci.Workflow {
 	idx := map[string]int{}
 	var out []circleci.Workflow
@@ -133,5 +144,11 @@ func latest(wfs []circleci.Workflow) []circleci.Workflow {
 			out[i] = w
 		}
 	}
+	slices.SortStableFunc(out, func(a, b circleci.Workflow) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return out
 }

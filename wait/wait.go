@@ -167,6 +167,13 @@ func (w *waiter) run(ctx context.Context) error {
 	var failingSince time.Time
 	var lastErr string
 
+	// A pipeline just triggered is certainly still pending: look after the
+	// first interval rather than at once.
+	if p := w.res.Pipeline; p.State == circleci.StatePending || p.State == circleci.StateSetupPending {
+		if err := clk.Sleep(ctx, w.o.PollInterval); err != nil {
+			return w.stop(interruption(ctx))
+		}
+	}
 	for {
 		changed, err := w.poll(ctx)
 		now := clk.Now()

@@ -156,7 +156,7 @@ func (c *Client) Pause(d time.Duration) {
 func (c *Client) PausedFor() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.pausedUntil.Sub(c.now())
+	return max(c.pausedUntil.Sub(c.now()), 0)
 }
 
 // Do sends one request and returns the answer's body for a 2xx status.
@@ -164,8 +164,10 @@ func (c *Client) PausedFor() time.Duration {
 // failures to get an answer *NetError.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
 	c.init()
-	if err := c.Clk().Sleep(ctx, c.PausedFor()); err != nil {
-		return 0, nil, err
+	if d := c.PausedFor(); d > 0 {
+		if err := c.Clk().Sleep(ctx, d); err != nil {
+			return 0, nil, err
+		}
 	}
 	base := c.BaseURL
 	if base == "" {

@@ -58,7 +58,7 @@ func (f *Fake) Now() time.Time {
 
 // Sleep advances the fake time by d.
 func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil || d <= 0 {
 		return err
 	}
 	f.Advance(d)

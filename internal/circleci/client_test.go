@@ -1,0 +1,348 @@
+package circleci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/clock"
+	"github.com/tidwall/gjson"
+)
+
+const fakeToken = "fake-token-for-tests-0000"
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseRecordedAnswers(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"trigger-pipeline.201.gravitee.json", "trigger-pipeline.201.api-preview-docs-issue44.json", "trigger-pipeline.201.docs-example.json"} {
+		p, err := ParsePipeline(read(t, name))
+		if err != nil || p.ID == "" || p.Number == 0 || p.State != StatePending || p.CreatedAt.IsZero() {
+			t.Errorf("%s: %+v, %v", name, p, err)
+		}
+	}
+	p, err := ParsePipeline(read(t, "get-pipeline-by-number.200.gravitee.json"))
+	if err != nil || p.Number != 126 || p.State != StateCreated || p.Branch != "feature/specs_implementation" || p.TriggerType != "webhook" || p.ProjectSlug != "gh/gravitee-lab/GraviteeCiCdOrchestrator" {
+		t.Errorf("pipeline: %+v, %v", p, err)
+	}
+	page, err := ParsePage(read(t, "project-pipelines.200.page1-with-next_page_token.da-ds.json"))
+	if err != nil || len(page.Items) != 1 || !strings.HasPrefix(page.Next, "AARLwwWYCXtgaRy9") {
+		t.Errorf("pipelines page: %+v, %v", page, err)
+	}
+	page, err = ParsePage(read(t, "pipeline-workflows.200.gravitee-failed-and-success.json"))
+	if err != nil || page.Next != "" || len(page.Items) != 2 {
+		t.Fatalf("workflows page: %+v, %v", page, err)
+	}
+	w, err := ParseWorkflow(page.Items[0])
+	want := Workflow{ID: "75e83261-5b3c-4bc0-ad11-514bb01f634c", Name: "docker_build_and_push", Status: "failed",
+		PipelineID: "b4f4eabc-d572-4fdf-916a-d5f05d178221", PipelineNumber: 126, ProjectSlug: "gh/gravitee-lab/GraviteeCiCdOrchestrator",
+		CreatedAt: time.Date(2020, 9, 12, 17, 47, 21, 0, time.UTC), StoppedAt: time.Date(2020, 9, 12, 17, 48, 26, 0, time.UTC)}
+	if err != nil || w != want {
+		t.Errorf("ParseWorkflow = %+v, %v; want %+v", w, err, want)
+	}
+	page, _ = ParsePage(read(t, "workflow-jobs.200.approval-job.da-ds.json"))
+	j, err := ParseJob(page.Items[0])
+	if err != nil || j.Type != "approval" || j.Number != 0 || !j.StartedAt.IsZero() {
+		t.Errorf("approval job: %+v, %v", j, err)
+	}
+	j, err = ParseJob(page.Items[1])
+	if err != nil || j.Number != 1008 || j.Status != "success" {
+		t.Errorf("build job: %+v, %v", j, err)
+	}
+}
+
+func TestParseMessage(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		string(read(t, "error.404.project-not-found.compact.json")): "Project not found",
+		string(read(t, "error.404.project-not-found.pretty.json")):  "Project not found",
+		string(read(t, "error.4xx.invalid-input.json")):             "Invalid input",
+		`{"error":"Bad request"}`:                                   "Bad request",
+		"Rate limited.":                                             "Rate limited.",
+		"<html><body>502 Bad Gateway</body></html>":                 "",
+		"":                                                          "",
+	} {
+		if got := ParseMessage([]byte(in)); got != want {
+			t.Errorf("ParseMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseRejectsWhatCannotBeRead(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{``, `<html>`, `{"id":"x"}`, `{"id":"x","number":"3","state":"created"}`, `[]`, `{"number":1,"state":"created"`} {
+		if p, err := ParsePipeline([]byte(body)); err == nil {
+			t.Errorf("ParsePipeline(%q) = %+v, want an error", body, p)
+		}
+	}
+	for _, body := range []string{`{}`, `{"items":{}}`, `{"items":null}`, `nope`} {
+		if _, err := ParsePage([]byte(body)); err == nil {
+			t.Errorf("ParsePage(%q) accepted", body)
+		}
+	}
+	if _, err := ParseWorkflow(gjson.Parse(`{"id":"x","name":"w"}`)); err == nil {
+		t.Error("workflow without status accepted")
+	}
+}
+
+func newClient(t *testing.T, h http.HandlerFunc) *Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Client{BaseURL: srv.URL + "/api/v2", Token: fakeToken, Clock: clock.NewFake(time.Unix(0, 0))}
+}
+
+func TestDoSendsHeadersAndMapsErrors(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header
+		w.WriteHeader(404)
+		fmt.Fprint(w, `{"message":"Project not found"}`)
+	})
+	c.UserAgent = "circleci-trigger/test"
+	_, _, err := c.Do(context.Background(), "POST", "/project/gh/a/b/pipeline", nil, map[string]any{"branch": "main"})
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 404 || se.Message != "Project not found" {
+		t.Fatalf("err = %v", err)
+	}
+	if want := "POST /project/gh/a/b/pipeline: 404 Not Found: Project not found"; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+	for k, v := range map[string]string{"Circle-Token": fakeToken, "Content-Type": "application/json", "Accept": "application/json", "User-Agent": "circleci-trigger/test"} {
+		if got.Get(k) != v {
+			t.Errorf("header %s = %q, want %q", k, got.Get(k), v)
+		}
+	}
+	if Transient(err) {
+		t.Error("404 is transient")
+	}
+}
+
+func TestRateLimitPausesEveryRequest(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(429)
+			fmt.Fprint(w, "Rate limited.")
+			return
+		}
+		fmt.Fprint(w, `{}`)
+	})
+	_, _, err := c.Do(context.Background(), "GET", "/me", nil, nil)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 429 || se.RetryAfter != 7*time.Second || se.Message != "Rate limited." || !Transient(err) {
+		t.Fatalf("err = %#v", err)
+	}
+	if _, _, err := c.Do(context.Background(), "GET", "/me", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if slept := c.Clock.(*clock.Fake).Slept; len(slept) != 1 || slept[0] != 7*time.Second {
+		t.Errorf("slept %v before the next request, want [7s]", slept)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"": 0, "3": 3 * time.Second, "0.5": 500 * time.Millisecond, "-1": 0, "NaN": 0, "junk": 0,
+		"99999999": 5 * time.Minute, "Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestListStopsOnARepeatedPageToken(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		fmt.Fprint(w, `{"items":[],"next_page_token":"same"}`)
+	})
+	_, err := c.Workflows(context.Background(), "p")
+	if err == nil || !strings.Contains(err.Error(), "came back twice") || n.Load() != 2 {
+		t.Errorf("err = %v after %d requests", err, n.Load())
+	}
+}
+
+func TestListReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("page-token") {
+		case "":
+			fmt.Fprint(w, `{"items":[{"id":"1","name":"a","status":"success"}],"next_page_token":"t/2+"}`)
+		case "t/2+":
+			fmt.Fprint(w, `{"items":[{"id":"2","name":"b","status":"running","stopped_at":null}],"next_page_token":null}`)
+		default:
+			w.WriteHeader(400)
+		}
+	})
+	wfs, err := c.Workflows(context.Background(), "p")
+	if err != nil || len(wfs) != 2 || wfs[1].Name != "b" {
+		t.Errorf("Workflows = %+v, %v", wfs, err)
+	}
+}
+
+func TestOversizedAndUnreadableAnswers(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v2/pipeline/big":
+			fmt.Fprint(w, `{"id":"`+strings.Repeat("x", 2000)+`"}`)
+		case "/api/v2/pipeline/html":
+			fmt.Fprint(w, "<!DOCTYPE html><html>maintenance</html>")
+		}
+	})
+	c.MaxBody = 1000
+	for _, id := range []string{"big", "html"} {
+		_, err := c.Pipeline(context.Background(), id)
+		var de *DecodeError
+		if !errors.As(err, &de) || !Transient(err) {
+			t.Errorf("Pipeline(%s) err = %v, want a DecodeError", id, err)
+		}
+	}
+}
+
+func TestRedirectToAnotherHostKeepsTheToken(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Bool
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Circle-Token") != "" {
+			leaked.Store(true)
+		}
+	}))
+	defer evil.Close()
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	_, err := c.Pipeline(context.Background(), "p")
+	if err == nil || !strings.Contains(err.Error(), "refusing to follow a redirect") {
+		t.Errorf("err = %v", err)
+	}
+	if leaked.Load() {
+		t.Error("the token was sent to the other host")
+	}
+}
+
+func TestNetErrorTellsWhetherTheRequestWasSent(t *testing.T) {
+	t.Parallel()
+	c := &Client{BaseURL: "http://127.0.0.1:1/api/v2", Token: fakeToken}
+	_, _, err := c.Do(context.Background(), "POST", "/x", nil, map[string]any{})
+	var ne *NetError
+	if !errors.As(err, &ne) || ne.Sent {
+		t.Fatalf("refused connection: %#v", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	c = &Client{BaseURL: srv.URL, Token: fakeToken}
+	_, _, err = c.Do(context.Background(), "POST", "/x", nil, map[string]any{})
+	if !errors.As(err, &ne) || !ne.Sent {
+		t.Fatalf("dropped after sending: %#v", err)
+	}
+	if strings.Contains(err.Error(), fakeToken) {
+		t.Error("token in error")
+	}
+}
+
+func TestWebURLs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ host, slug, want string }{
+		{"https://circleci.com", "gh/acme/api", "https://app.circleci.com/pipelines/github/acme/api/7/workflows/w"},
+		{"https://circleci.com", "bb/acme/api", "https://app.circleci.com/pipelines/bitbucket/acme/api/7/workflows/w"},
+		{"https://circleci.com", "circleci/O/P", "https://app.circleci.com/pipelines/circleci/O/P/7/workflows/w"},
+		{"https://ci.example.com", "gh/acme/api", "https://app.ci.example.com/pipelines/github/acme/api/7/workflows/w"},
+		{"http://127.0.0.1:8080", "gh/acme/api", "http://127.0.0.1:8080/pipelines/github/acme/api/7/workflows/w"},
+	} {
+		if got := NewWebURLs(tc.host).Workflow(tc.slug, 7, "w"); got != tc.want {
+			t.Errorf("%s %s: %s, want %s", tc.host, tc.slug, got, tc.want)
+		}
+	}
+	if got := NewWebURLs("https://circleci.com").Job("gh/a/b", 7, "w", 0); !strings.HasSuffix(got, "/workflows/w") {
+		t.Errorf("approval job link = %s", got)
+	}
+}
+
+func FuzzParsePipeline(f *testing.F) {
+	for _, n := range []string{"trigger-pipeline.201.gravitee.json", "get-pipeline-by-number.200.gravitee.json"} {
+		f.Add(read(f, n))
+	}
+	f.Add([]byte(`{"id":"x","number":1e400,"state":"created","errors":[{"type":1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePipeline(b)
+		if err == nil && (p.ID == "" || p.State == "") {
+			t.Fatalf("accepted %q as %+v", b, p)
+		}
+	})
+}
+
+func FuzzParseWorkflowList(f *testing.F) {
+	for _, n := range []string{"pipeline-workflows.200.da-ds.json", "pipeline-workflows.200.gravitee-failed-and-success.json", "project-pipelines.200.page1-with-next_page_token.da-ds.json"} {
+		f.Add(read(f, n))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePage(b)
+		if err != nil {
+			return
+		}
+		for _, it := range p.Items {
+			if w, err := ParseWorkflow(it); err == nil && (w.ID == "" || w.Status == "") {
+				t.Fatalf("accepted %+v", w)
+			}
+		}
+	})
+}
+
+func FuzzParseJobList(f *testing.F) {
+	for _, n := range []string{"workflow-jobs.200.approval-job.da-ds.json", "workflow-jobs.200.gravitee-failed.json"} {
+		f.Add(read(f, n))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePage(b)
+		if err != nil {
+			return
+		}
+		for _, it := range p.Items {
+			if j, err := ParseJob(it); err == nil && (j.ID == "" || j.Name == "") {
+				t.Fatalf("accepted %+v", j)
+			}
+		}
+	})
+}
+
+func FuzzParseMessage(f *testing.F) {
+	for _, s := range []string{`{"message":"Project not found"}`, "Rate limited.", "<html>", `{"error":"x"}`, "\x00\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := ParseMessage(b)
+		if strings.ContainsAny(m, "\n\r") {
+			t.Fatalf("multi-line message %q", m)
+		}
+		if len([]rune(m)) > 301 {
+			t.Fatalf("message of %d runes", len([]rune(m)))
+		}
+	})
+}

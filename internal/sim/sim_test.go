@@ -1,0 +1,346 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/clock"
+)
+
+const testScenario = `{
+  "tokens": ["fake-token-1"],
+  "page_size": 2,
+  "projects": [
+    {"slug": "gh/acme/api", "branches": ["main", "pull/*"], "tags": ["v1.0.0"],
+     "parameters": {"deploy": "boolean", "env": "string", "n": "integer"},
+     "definitions": ["2338d0ae-5541-4bbf-88a2-55e9f7281f80"],
+     "pipeline": {"workflows": [
+       {"name": "setup", "tag": "setup", "duration": "1s"},
+       {"name": "build", "duration": "2s", "status": "failed", "jobs": [{"name": "compile", "status": "failed"}, {"name": "hold", "type": "approval", "status": "on_hold"}]},
+       {"name": "deploy", "steps": [{"at": "0s", "status": "on_hold"}]},
+       {"name": "build", "appear": "5s", "duration": "1s"}
+     ]}},
+    {"slug": "gh/acme/strict", "undeclared": "reject", "parameters": {"deploy": "boolean"}},
+    {"slug": "circleci/org1/proj1", "definitions": ["11111111-2222-4333-8444-555555555555"], "not_created": "Ignoring pipeline due to CI skip in the commit"}
+  ]
+}`
+
+type call struct {
+	t     *testing.T
+	host  string
+	token string
+}
+
+func (c call) do(method, path, contentType, body string) (int, []byte) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.host+"/api/v2"+path, strings.NewReader(body))
+	if c.token != "" {
+		req.Header.Set("Circle-Token", c.token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (c call) json(method, path, body string) (int, map[string]any) {
+	c.t.Helper()
+	code, b := c.do(method, path, "application/json", body)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		c.t.Fatalf("%s %s: %d %s: not JSON", method, path, code, b)
+	}
+	return code, m
+}
+
+func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := Start(t, testScenario, clk)
+	c := call{t, host, "fake-token-1"}
+	check := func(op string, code int, body []byte) {
+		t.Helper()
+		for _, e := range checkOp(op, code, body) {
+			t.Errorf("%s", e)
+		}
+	}
+
+	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main","parameters":{"deploy":true,"n":2}}`)
+	if code != 201 {
+		t.Fatalf("trigger = %d %s", code, body)
+	}
+	check("triggerPipeline", code, body)
+	var created struct{ ID string }
+	json.Unmarshal(body, &created)
+
+	code, body = c.do("POST", "/project/gh/acme/api/pipeline/run", "application/json", `{"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80","config":{"tag":"v1.0.0"},"checkout":{"tag":"v1.0.0"}}`)
+	if code != 201 {
+		t.Fatalf("run = %d %s", code, body)
+	}
+	check("triggerPipelineRun", code, body)
+	code, body = c.do("POST", "/project/circleci/org1/proj1/pipeline/run", "application/json", `{"definition_id":"11111111-2222-4333-8444-555555555555"}`)
+	if code != 200 {
+		t.Fatalf("not created = %d %s", code, body)
+	}
+	check("triggerPipelineRun", code, body)
+
+	// Walk the pipeline through its life and check every answer on the way.
+	var workflowIDs []string
+	for _, at := range []time.Duration{0, 400 * time.Millisecond, time.Second, 1500 * time.Millisecond, 3 * time.Second, 7 * time.Second} {
+		clk.Advance(at - clk.Now().Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		code, body = c.do("GET", "/pipeline/"+created.ID, "", "")
+		check("getPipelineById", code, body)
+		path := "/pipeline/" + created.ID + "/workflow"
+		for pages := 0; ; pages++ {
+			code, body = c.do("GET", path, "", "")
+			check("listWorkflowsByPipelineId", code, body)
+			var page struct {
+				Items []struct{ ID string }
+				Next  *string `json:"next_page_token"`
+			}
+			json.Unmarshal(body, &page)
+			for _, it := range page.Items {
+				if !slices.Contains(workflowIDs, it.ID) {
+					workflowIDs = append(workflowIDs, it.ID)
+				}
+			}
+			if page.Next == nil {
+				break
+			}
+			if pages > 5 {
+				t.Fatal("pagination does not end")
+			}
+			path = "/pipeline/" + created.ID + "/workflow?page-token=" + *page.Next
+		}
+	}
+	if len(workflowIDs) != 4 {
+		t.Errorf("saw %d workflows, want 4 (setup, build, deploy, rerun of build)", len(workflowIDs))
+	}
+	for _, id := range workflowIDs {
+		code, body = c.do("GET", "/workflow/"+id, "", "")
+		check("getWorkflowById", code, body)
+		code, body = c.do("GET", "/workflow/"+id+"/job", "", "")
+		check("listWorkflowJobs", code, body)
+	}
+	code, body = c.do("POST", "/workflow/"+workflowIDs[2]+"/cancel", "", "")
+	if code != 202 || string(body) != `{"message":"Accepted."}` {
+		t.Errorf("cancel = %d %s", code, body)
+	}
+	check("cancelWorkflow", code, body)
+	code, body = c.do("GET", "/project/gh/acme/api/pipeline/mine", "", "")
+	check("listMyPipelines", code, body)
+}
+
+// The simulator's answers have the keys of the recorded ones: nothing
+// missing, nothing the real API does not send.
+func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := Start(t, testScenario, clk)
+	c := call{t, host, "fake-token-1"}
+	_, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"branch":"main"}`)
+	assertKeys(t, created, fixture(t, "trigger-pipeline.201.gravitee.json"), nil)
+
+	clk.Advance(10 * time.Second)
+	id := created["id"].(string)
+	_, p := c.json("GET", "/pipeline/"+id, "")
+	// trigger_parameters is in the spec, though not in that 2020 capture.
+	assertKeys(t, p, fixture(t, "get-pipeline-by-number.200.gravitee.json"), []string{"trigger_parameters"})
+	_, list := c.json("GET", "/pipeline/"+id+"/workflow", "")
+	assertKeys(t, list, fixture(t, "pipeline-workflows.200.gravitee-failed-and-success.json"), nil)
+	var plain map[string]any
+	for _, it := range list["items"].([]any) {
+		if w := it.(map[string]any); w["tag"] == nil {
+			plain = w
+		}
+	}
+	assertKeys(t, plain, fixture(t, "get-workflow.200.gravitee-failed.json"), nil)
+}
+
+func fixture(t *testing.T, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "circleci", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func assertKeys(t *testing.T, got, want map[string]any, extra []string) {
+	t.Helper()
+	keys := func(m map[string]any) []string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return ks
+	}
+	w := append(keys(want), extra...)
+	sort.Strings(w)
+	if g := keys(got); !reflect.DeepEqual(g, w) {
+		t.Errorf("keys = %v, want %v", g, w)
+	}
+}
+
+func TestTriggerValidationLikeCircleCI(t *testing.T) {
+	t.Parallel()
+	_, host := Start(t, testScenario, nil)
+	c := call{t, host, "fake-token-1"}
+	for _, tc := range []struct {
+		name, path, ctype, body string
+		code                    int
+		message                 string
+	}{
+		{"unknown project", "/project/gh/acme/nope/pipeline", "application/json", `{}`, 404, "Project not found"},
+		{"unknown branch", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"nope"}`, 400, "Branch not found"},
+		{"empty branch", "/project/gh/acme/api/pipeline", "application/json", `{"branch":""}`, 400, "Invalid input"},
+		{"branch and tag", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main","tag":"v1.0.0"}`, 400, "Only one of branch or tag may be given."},
+		{"nested parameter", "/project/gh/acme/api/pipeline", "application/json", `{"parameters":{"a":{"b":1}}}`, 400, "Unexpected request body provided."},
+		{"undeclared, rejecting project", "/project/gh/acme/strict/pipeline", "application/json", `{"parameters":{"nope":1}}`, 400, "Unexpected argument(s): nope"},
+		{"run without definition", "/project/gh/acme/api/pipeline/run", "application/json", `{}`, 400, "Unexpected request body provided."},
+		{"run with unknown field", "/project/gh/acme/api/pipeline/run", "application/json", `{"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80","branch":"main"}`, 400, "Unexpected request body provided."},
+		{"run with unknown definition", "/project/gh/acme/api/pipeline/run", "application/json", `{"definition_id":"99999999-5541-4bbf-88a2-55e9f7281f80"}`, 404, "Entity not found"},
+		{"run as one escaped segment", "/project/gh%2Facme%2Fapi/pipeline/run", "application/json", `{"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80"}`, 404, "Not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := c.do("POST", tc.path, tc.ctype, tc.body)
+			var m struct{ Message string }
+			json.Unmarshal(body, &m)
+			if code != tc.code || m.Message != tc.message {
+				t.Errorf("POST %s %s = %d %s, want %d %q", tc.path, tc.body, code, body, tc.code, tc.message)
+			}
+		})
+	}
+}
+
+func TestUndeclaredParameterErrorsThePipeline(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Now())
+	_, host := Start(t, testScenario, clk)
+	c := call{t, host, "fake-token-1"}
+	code, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"parameters":{"nope":1,"deploy":"yes"}}`)
+	if code != 201 {
+		t.Fatalf("code = %d", code)
+	}
+	clk.Advance(time.Second)
+	_, p := c.json("GET", "/pipeline/"+created["id"].(string), "")
+	errs, _ := json.Marshal(p["errors"])
+	if p["state"] != "errored" || !bytes.Contains(errs, []byte("Unexpected argument(s): nope")) || !bytes.Contains(errs, []byte("deploy")) {
+		t.Errorf("pipeline = %v %s", p["state"], errs)
+	}
+}
+
+func TestBodyIgnoredWithoutJSONContentType(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Now())
+	_, host := Start(t, testScenario, clk)
+	c := call{t, host, "fake-token-1"}
+	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/x-www-form-urlencoded", `{"branch":"nope","parameters":{"x":1}}`)
+	if code != 201 {
+		t.Fatalf("code = %d %s", code, body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal(body, &created)
+	_, p := c.json("GET", "/pipeline/"+created.ID, "")
+	if vcs := p["vcs"].(map[string]any); vcs["branch"] != "main" || len(p["trigger_parameters"].(map[string]any)) != 0 {
+		t.Errorf("pipeline ran on %v with %v; CircleCI ignores the body and uses the default branch", vcs["branch"], p["trigger_parameters"])
+	}
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	_, host := Start(t, testScenario, nil)
+	for _, tc := range []struct {
+		name string
+		set  func(*http.Request)
+		code int
+	}{
+		{"circle-token", func(r *http.Request) { r.Header.Set("Circle-Token", "fake-token-1") }, 200},
+		{"basic", func(r *http.Request) { r.SetBasicAuth("fake-token-1", "") }, 200},
+		{"bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer fake-token-1") }, 200},
+		{"wrong", func(r *http.Request) { r.Header.Set("Circle-Token", "fake-wrong") }, 401},
+		{"none", func(r *http.Request) {}, 401},
+	} {
+		req, _ := http.NewRequest("GET", host+"/api/v2/me", nil)
+		tc.set(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.code)
+		}
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	sc := `{"tokens":["fake-token-1"],"projects":[{"slug":"gh/a/b"}],"faults":[
+	  {"method":"POST","path":"/project/*/pipeline","status":502,"count":1,"after_effect":true},
+	  {"method":"GET","path":"/me","status":429,"retry_after":"3","body":"Rate limited.","count":1},
+	  {"method":"GET","path":"/me","status":200,"body":"<html>oops","content_type":"text/html","skip":1,"count":1}
+	]}`
+	s, host := Start(t, sc, nil)
+	c := call{t, host, "fake-token-1"}
+	if code, _ := c.do("POST", "/project/gh/a/b/pipeline", "application/json", "{}"); code != 502 {
+		t.Errorf("first trigger = %d, want 502", code)
+	}
+	if n := s.PipelineCount("gh/a/b"); n != 1 {
+		t.Errorf("after_effect fault: %d pipelines, want 1", n)
+	}
+	if code, body := c.do("GET", "/me", "", ""); code != 429 || string(body) != "Rate limited." {
+		t.Errorf("429 fault = %d %s", code, body)
+	}
+	if code, body := c.do("GET", "/me", "", ""); code != 200 || !strings.HasPrefix(string(body), "{") {
+		t.Errorf("skipped by the html fault = %d %s", code, body)
+	}
+	if code, body := c.do("GET", "/me", "", ""); code != 200 || !strings.HasPrefix(string(body), "<html>") {
+		t.Errorf("html fault = %d %s", code, body)
+	}
+	if code, _ := c.do("GET", "/me", "", ""); code != 200 {
+		t.Errorf("after the faults: %d", code)
+	}
+	reqs := s.Requests()
+	if len(reqs) != 5 || !reqs[0].Fault || reqs[2].Fault || !reqs[3].Fault || reqs[4].Fault {
+		t.Errorf("recorded %+v", reqs)
+	}
+}
+
+func TestScenarioErrors(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{
+		`{"projects":[{"slug":"acme"}]}`,
+		`{"projects":[{"slug":"gh/a/b","pipeline":{"workflows":[{"name":"w","status":"done"}]}}]}`,
+		`{"projects":[{"slug":"gh/a/b","typo":1}]}`,
+		`{"faults":[{"path":"/x"}]}`,
+	} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse(%s) accepted", bad)
+		}
+	}
+	if _, err := Open("demo"); err != nil {
+		t.Errorf("built-in demo: %v", err)
+	}
+}

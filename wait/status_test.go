@@ -1,0 +1,112 @@
+package wait
+
+import (
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+)
+
+func wf(name, status string) circleci.Workflow {
+	return circleci.Workflow{ID: name + "-id", Name: name, Status: status}
+}
+
+// One table over every workflow status (and an unknown one), under each policy.
+func TestClassifyEveryStatus(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status                string
+		plain, failFast       class
+		holdSucceed, holdFail class
+	}{
+		{"success", passed, passed, passed, passed},
+		{"not_run", passed, passed, passed, passed},
+		{"failed", failed, failed, failed, failed},
+		{"error", failed, failed, failed, failed},
+		{"unauthorized", failed, failed, failed, failed},
+		{"canceled", canceled, canceled, canceled, canceled},
+		{"running", running, running, running, running},
+		{"queued", running, running, running, running},
+		{"failing", running, failed, running, running},
+		{"on_hold", running, running, held, held},
+		{"something_new", running, running, running, running},
+	} {
+		for _, p := range []struct {
+			pol  policy
+			want class
+		}{
+			{policy{onHold: HoldWait}, tc.plain},
+			{policy{onHold: HoldWait, failFast: true}, tc.failFast},
+			{policy{onHold: HoldSucceed}, tc.holdSucceed},
+			{policy{onHold: HoldFail}, tc.holdFail},
+		} {
+			if got := classify(tc.status, p.pol); got != p.want {
+				t.Errorf("classify(%q, %+v) = %d, want %d", tc.status, p.pol, got, p.want)
+			}
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	setup := wf("setup", "success")
+	setup.Tag = "setup"
+	setupFailed := wf("setup", "failed")
+	setupFailed.Tag = "setup"
+	for _, tc := range []struct {
+		name    string
+		state   string
+		wfs     []circleci.Workflow
+		settled bool
+		pol     policy
+		want    verdict
+	}{
+		{"pending, nothing yet", "pending", nil, true, policy{}, verdict{}},
+		{"created, list still empty", "created", nil, false, policy{}, verdict{}},
+		{"created, no workflow for good", "created", nil, true, policy{}, verdict{done: true, status: StatusSuccess, nothing: true}},
+		{"all success", "created", []circleci.Workflow{wf("a", "success"), wf("b", "not_run")}, false, policy{}, verdict{done: true, status: StatusSuccess}},
+		{"one of several failed", "created", []circleci.Workflow{wf("a", "success"), wf("b", "failed")}, false, policy{}, verdict{done: true, status: StatusFailed}},
+		{"failed but another runs", "created", []circleci.Workflow{wf("a", "running"), wf("b", "failed")}, false, policy{}, verdict{}},
+		{"failed, fail-fast", "created", []circleci.Workflow{wf("a", "running"), wf("b", "failed")}, false, policy{failFast: true}, verdict{done: true, status: StatusFailed}},
+		{"failing", "created", []circleci.Workflow{wf("a", "failing")}, false, policy{}, verdict{}},
+		{"failing, fail-fast", "created", []circleci.Workflow{wf("a", "failing")}, false, policy{failFast: true}, verdict{done: true, status: StatusFailed}},
+		{"canceled", "created", []circleci.Workflow{wf("a", "success"), wf("b", "canceled")}, false, policy{}, verdict{done: true, status: StatusCanceled}},
+		{"failed beats canceled", "created", []circleci.Workflow{wf("a", "failed"), wf("b", "canceled")}, false, policy{}, verdict{done: true, status: StatusFailed}},
+		{"on hold, wait", "created", []circleci.Workflow{wf("a", "on_hold")}, true, policy{onHold: HoldWait}, verdict{}},
+		{"on hold, succeed", "created", []circleci.Workflow{wf("a", "success"), wf("b", "on_hold")}, false, policy{onHold: HoldSucceed}, verdict{done: true, status: StatusOnHold}},
+		{"on hold, fail", "created", []circleci.Workflow{wf("b", "on_hold")}, false, policy{onHold: HoldFail}, verdict{done: true, status: StatusOnHold}},
+		{"unknown status waits", "created", []circleci.Workflow{wf("a", "x-new")}, true, policy{}, verdict{}},
+		{"errored", "errored", nil, false, policy{}, verdict{done: true, status: StatusErrored}},
+		{"setup done, continuation may come", "created", []circleci.Workflow{setup}, false, policy{}, verdict{}},
+		{"setup done, pipeline still setup", "setup", []circleci.Workflow{setup}, true, policy{}, verdict{}},
+		{"setup done, nothing came", "created", []circleci.Workflow{setup}, true, policy{}, verdict{done: true, status: StatusSuccess}},
+		{"setup done, continuation failed", "created", []circleci.Workflow{setup, wf("deploy", "failed")}, false, policy{}, verdict{done: true, status: StatusFailed}},
+		{"setup failed, state stuck", "setup", []circleci.Workflow{setupFailed}, true, policy{}, verdict{done: true, status: StatusFailed}},
+		{"setup failed, not settled", "setup", []circleci.Workflow{setupFailed}, false, policy{}, verdict{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := decide(tc.state, tc.wfs, tc.settled, tc.pol); got != tc.want {
+				t.Errorf("decide(%s, %v, settled=%v, %+v) = %+v, want %+v", tc.state, tc.wfs, tc.settled, tc.pol, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLatestTakesTheRerun(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := circleci.Workflow{ID: "1", Name: "build", Status: "failed", CreatedAt: t0, StoppedAt: t0.Add(time.Minute)}
+	rerun := circleci.Workflow{ID: "2", Name: "build", Status: "success", CreatedAt: t0.Add(2 * time.Minute)}
+	other := circleci.Workflow{ID: "3", Name: "lint", Status: "success", CreatedAt: t0}
+	for _, in := range [][]circleci.Workflow{{old, rerun, other}, {rerun, other, old}} {
+		got := latest(in)
+		if len(got) != 2 || got[0].ID != "3" || got[1].ID != "2" {
+			t.Errorf("latest(%v) = %v, want lint then the rerun", in, got)
+		}
+	}
+	// Same second: the one still running is the rerun.
+	sameSecond := circleci.Workflow{ID: "4", Name: "build", Status: "running", CreatedAt: t0}
+	if got := latest([]circleci.Workflow{sameSecond, old}); got[0].ID != "4" {
+		t.Errorf("same-second rerun: %v", got)
+	}
+}
