@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/config"
@@ -74,6 +75,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	urls := circleci.NewWebURLs(cfg.Host)
 	pr := &report.Printer{Log: log, URLs: urls, Fanout: cfg.Fanout}
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + version}
+	if cfg.Loopback() {
+		// The simulator creates workflows on its scenario's schedule: no
+		// need to give late workflows CircleCI's grace period.
+		cfg.WaitOpts.Settle = max(time.Second, 5*cfg.WaitOpts.PollInterval)
+	}
 	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
 
 	var outs []runner.Outcome

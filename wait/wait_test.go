@@ -45,7 +45,9 @@ type logs struct {
 
 func (l *logs) opts(o Options) Options {
 	o.Logf = func(f string, a ...any) { l.add(fmt.Sprintf(f, a...)) }
-	o.Progress = func(ev Event) { l.add(fmt.Sprintf("progress %s %s %s", ev.State, ev.Workflow.Name, ev.Workflow.Status)) }
+	o.Progress = func(ev Event) {
+		l.add(fmt.Sprintf("progress %s %s %s", ev.State, ev.Workflow.Name, ev.Workflow.Status))
+	}
 	return o
 }
 

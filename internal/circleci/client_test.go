@@ -75,7 +75,7 @@ func TestParseMessage(t *testing.T) {
 		`{"error":"Bad request"}`:                                   "Bad request",
 		"Rate limited.":                                             "Rate limited.",
 		"<html><body>502 Bad Gateway</body></html>":                 "",
-		"":                                                          "",
+		"": "",
 	} {
 		if got := ParseMessage([]byte(in)); got != want {
 			t.Errorf("ParseMessage(%q) = %q, want %q", in, got, want)

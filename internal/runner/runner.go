@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/config"
@@ -90,7 +91,8 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 			oc := Outcome{Label: labels[i], Request: r}
 			sem <- struct{}{}
 			oc.Trigger, oc.Err = trigger.Trigger(ctx, c, r, trigger.Options{
-				Logf: func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
+				MaxRetryTime: min(2*time.Minute, o.WaitOpts.Timeout),
+				Logf:         func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
 			})
 			<-sem
 			if oc.Err != nil {

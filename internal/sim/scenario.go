@@ -236,7 +236,7 @@ func (s *Scenario) normalize() error {
 	}
 	for i := range s.Faults {
 		f := &s.Faults[i]
-		f.re = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(f.Path), `\*`, ".*") + "$")
+		f.re = glob(f.Path)
 		if f.Status == 0 && !f.Drop && f.Delay == 0 {
 			errs = append(errs, fmt.Errorf("faults[%d]: give a status, drop or delay", i))
 		}

@@ -16,7 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -521,13 +521,18 @@ func (s *Server) create(w http.ResponseWriter, p *Project, in triggerInput) {
 	writeJSON(w, 201, map[string]any{"number": pl.number, "state": s.state(pl, now), "id": pl.id, "created_at": stamp(pl.created, true)})
 }
 
+// matchAny matches v against globs whose '*' matches anything, '/' included.
 func matchAny(globs []string, v string) bool {
 	for _, g := range globs {
-		if ok, _ := path.Match(g, v); ok || g == v {
+		if glob(g).MatchString(v) {
 			return true
 		}
 	}
 	return false
+}
+
+func glob(g string) *regexp.Regexp {
+	return regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(g), `\*`, ".*") + "$")
 }
 
 func typeMatches(typ string, v any) bool {

@@ -1,0 +1,469 @@
+package main
+
+// Process-level tests: the built binary, run as a GitHub runner, a CircleCI
+// job or a shell would run it, against the simulator.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "circleci-trigger-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "circleci-trigger")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const token = "fake-token-3f9c2a71-not-real"
+
+// world is the scenario most tests share: each project behaves one way.
+const world = `{
+  "tokens": ["fake-token-3f9c2a71-not-real"],
+  "projects": [
+    {"slug": "gh/acme/api", "branches": ["main", "feature/*", "pull/*"], "tags": ["v*"],
+     "parameters": {"deploy": "boolean", "env": "string", "replicas": "integer"},
+     "definitions": ["2338d0ae-5541-4bbf-88a2-55e9f7281f80"],
+     "pipeline": {"workflows": [
+       {"name": "build", "duration": "400ms", "jobs": [{"name": "compile", "status": "success"}]},
+       {"name": "lint", "duration": "200ms"}]}},
+    {"slug": "gh/acme/strict", "undeclared": "reject", "parameters": {"deploy": "boolean"},
+     "pipeline": {"workflows": [{"name": "build", "duration": "200ms"}]}},
+    {"slug": "gh/acme/failing", "pipeline": {"workflows": [
+       {"name": "ok", "duration": "300ms"},
+       {"name": "tests", "steps": [{"at": "0s", "status": "running"}, {"at": "200ms", "status": "failing"}, {"at": "3s", "status": "failed"}],
+        "jobs": [{"name": "unit", "status": "success"}, {"name": "e2e", "status": "failed"}]}]}},
+    {"slug": "gh/acme/held", "pipeline": {"workflows": [
+       {"name": "build", "duration": "200ms"},
+       {"name": "deploy", "steps": [{"at": "0s", "status": "on_hold"}], "jobs": [{"name": "approve", "type": "approval", "status": "on_hold"}]}]}},
+    {"slug": "gh/acme/skipped", "pipeline": {"workflows": [{"name": "nightly", "duration": "100ms", "status": "not_run"}, {"name": "build", "duration": "200ms"}]}},
+    {"slug": "gh/acme/canceled", "pipeline": {"workflows": [{"name": "build", "duration": "300ms", "status": "canceled"}]}},
+    {"slug": "gh/acme/errored", "pipeline": {"errors": [{"type": "config", "message": "Unexpected argument(s): foo"}]}},
+    {"slug": "gh/acme/dynamic", "pipeline": {"workflows": [
+       {"name": "setup", "tag": "setup", "duration": "300ms"},
+       {"name": "deploy", "appear": "200ms", "duration": "300ms", "status": "failed", "jobs": [{"name": "apply", "status": "failed"}]}]}},
+    {"slug": "gh/acme/empty", "pipeline": {}},
+    {"slug": "gh/acme/rerun", "pipeline": {"workflows": [
+       {"name": "build", "duration": "100ms", "status": "failed"},
+       {"name": "build", "appear": "1500ms", "duration": "300ms"}]}},
+    {"slug": "gh/acme/slow", "pipeline": {"workflows": [{"name": "build", "duration": "1h"}, {"name": "docs", "duration": "100ms"}]}},
+    {"slug": "gh/acme/many", "pipeline": {"workflows": [
+       {"name": "w1", "duration": "100ms"}, {"name": "w2", "duration": "100ms"}, {"name": "w3", "duration": "100ms"},
+       {"name": "w4", "duration": "100ms"}, {"name": "w5", "duration": "300ms", "status": "failed"}]}},
+    {"slug": "gh/acme/web", "pipeline": {"workflows": [{"name": "build", "duration": "300ms"}]}},
+    {"slug": "gh/acme/mobile", "pipeline": {"workflows": [{"name": "build", "duration": "300ms"}]}},
+    {"slug": "circleci/Org1/Proj1", "definitions": ["11111111-2222-4333-8444-555555555555"], "not_created": "Ignoring pipeline due to CI skip in the commit"}
+  ]
+}`
+
+type result struct {
+	code           int
+	stdout, stderr string
+	outputs        map[string]string
+	summary        string
+	sim            *sim.Server
+}
+
+// runner is how a process is started: CLI, GitHub Actions or CircleCI.
+type process struct {
+	t        *testing.T
+	scenario string
+	env      map[string]string
+	args     []string
+	signal   func(*exec.Cmd, *sim.Server) // optional: act while it runs
+}
+
+func cli(t *testing.T, args ...string) *process {
+	return &process{t: t, scenario: world, env: map[string]string{"CIRCLE_TOKEN": token}, args: args}
+}
+
+// github runs the binary as the runner runs a Docker action: inputs as
+// INPUT_* (with dashes), the GitHub environment, output and summary files.
+func github(t *testing.T, inputs map[string]string) *process {
+	p := &process{t: t, scenario: world, env: map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/api", "GITHUB_REF": "refs/heads/main",
+		"GITHUB_EVENT_NAME": "push", "INPUT_TOKEN": token,
+	}}
+	for k, v := range inputs {
+		p.env["INPUT_"+strings.ToUpper(k)] = v
+	}
+	return p
+}
+
+func (p *process) with(kv ...string) *process {
+	for i := 0; i < len(kv); i += 2 {
+		p.env[kv[i]] = kv[i+1]
+	}
+	return p
+}
+
+func (p *process) run() result {
+	t := p.t
+	t.Helper()
+	s, host := sim.Start(t, p.scenario, nil)
+	dir := t.TempDir()
+	env := []string{"CIRCLE_HOST=" + host, "PATH=" + os.Getenv("PATH")}
+	if p.env["GITHUB_ACTIONS"] == "true" {
+		env = append(env, "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"))
+	}
+	for k, v := range p.env {
+		env = append(env, k+"="+v)
+	}
+	cmd := exec.Command(binary, p.args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if p.signal != nil {
+		p.signal(cmd, s)
+	}
+	err := cmd.Wait()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), sim: s, outputs: map[string]string{}}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "output")); err == nil {
+		r.outputs = parseOutputs(t, string(b))
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "summary")); err == nil {
+		r.summary = string(b)
+	}
+	return r
+}
+
+// parseOutputs reads the GITHUB_OUTPUT file format: name<<DELIM, value
+// lines, DELIM.
+func parseOutputs(t *testing.T, s string) map[string]string {
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		if i == len(lines) {
+			t.Fatalf("output %s has no closing delimiter", name)
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func (r result) requests(method, pathSub string) []sim.Request {
+	var out []sim.Request
+	for _, q := range r.sim.Requests() {
+		if q.Method == method && strings.Contains(q.Path, pathSub) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func (r result) expect(t *testing.T, code int, wantOut ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	all := r.stdout + r.stderr
+	for _, w := range wantOut {
+		if !strings.Contains(all, w) {
+			t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", w, r.stdout, r.stderr)
+		}
+	}
+}
+
+func body(t *testing.T, q sim.Request) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(q.Body, &m); err != nil {
+		t.Fatalf("body %s: %v", q.Body, err)
+	}
+	return m
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// ---- triggering (issue: trigger)
+
+func TestTriggerByBranchWithTypedParameters(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--project-slug", "gh/acme/api", "--branch", "feature/x", "--parameters", `{"deploy": true, "env": "prod", "replicas": 3}`).run()
+	r.expect(t, 0, "Pipeline #1 of gh/acme/api on branch feature/x triggered: http://127.0.0.1:", "/pipelines/github/acme/api/1")
+	posts := r.requests("POST", "/project/gh/acme/api/pipeline")
+	if len(posts) != 1 {
+		t.Fatalf("%d POSTs", len(posts))
+	}
+	q := posts[0]
+	if got, want := jsonOf(body(t, q)), `{"branch":"feature/x","parameters":{"deploy":true,"env":"prod","replicas":3}}`; got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if q.ContentType != "application/json" || q.Accept != "application/json" || !strings.HasPrefix(q.UserAgent, "circleci-trigger/") || q.Auth != "circle-token" {
+		t.Errorf("headers: %+v", q)
+	}
+	if len(r.sim.Requests()) != 1 {
+		t.Errorf("without wait, %d requests, want the trigger only", len(r.sim.Requests()))
+	}
+}
+
+func TestTriggerByTag(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--project-slug", "gh/acme/api", "--tag", "v1.2.0").run()
+	r.expect(t, 0, "on tag v1.2.0")
+	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"tag":"v1.2.0"}` {
+		t.Errorf("body = %s", got)
+	}
+}
+
+func TestTriggerThroughPipelineRun(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--project-slug", "github/acme/api", "--branch", "main", "--definition-id", "2338d0ae-5541-4bbf-88a2-55e9f7281f80", "--parameters", `{"deploy":false}`).run()
+	r.expect(t, 0, "Pipeline #1")
+	q := r.requests("POST", "/pipeline/run")
+	if len(q) != 1 || q[0].Path != "/project/gh/acme/api/pipeline/run" {
+		t.Fatalf("requests: %+v", r.sim.Requests())
+	}
+	want := `{"checkout":{"branch":"main"},"config":{"branch":"main"},"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80","parameters":{"deploy":false}}`
+	if got := jsonOf(body(t, q[0])); got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+}
+
+func TestPipelineRunThatCreatesNothing(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--project-slug", "circleci/Org1/Proj1", "--definition-id", "11111111-2222-4333-8444-555555555555", "--wait", "--json").run()
+	r.expect(t, 0, "Ignoring pipeline due to CI skip in the commit")
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out["status"] != "not-created" || out["id"] != "" {
+		t.Errorf("json = %s (%v)", r.stdout, err)
+	}
+	if len(r.sim.Requests()) != 1 {
+		t.Errorf("%d requests: nothing to wait for", len(r.sim.Requests()))
+	}
+}
+
+func TestGitHubAction(t *testing.T) {
+	t.Parallel()
+	r := github(t, map[string]string{"parameters": `{"deploy": true}`}).with("GITHUB_REF", "refs/heads/feature/y").run()
+	r.expect(t, 0)
+	if !strings.HasPrefix(r.stdout, "::add-mask::"+token+"\n") {
+		t.Errorf("the token is not masked first:\n%s", r.stdout)
+	}
+	if got := jsonOf(body(t, r.requests("POST", "/project/gh/acme/api/pipeline")[0])); got != `{"branch":"feature/y","parameters":{"deploy":true}}` {
+		t.Errorf("body = %s", got)
+	}
+	o := r.outputs
+	if !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(o["id"]) || o["number"] != "1" || o["state"] != "pending" || o["status"] != "triggered" ||
+		!strings.HasSuffix(o["url"], "/pipelines/github/acme/api/1") || o["created_at"] == "" || o["workflows"] != "[]" {
+		t.Errorf("outputs = %v", o)
+	}
+}
+
+func TestGitHubPullRequestFromAFork(t *testing.T) {
+	t.Parallel()
+	ev := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(ev, []byte(`{"pull_request":{"head":{"repo":{"full_name":"someone/api"}},"base":{"repo":{"full_name":"acme/api"}}}}`), 0o600)
+	r := github(t, nil).with("GITHUB_EVENT_NAME", "pull_request", "GITHUB_REF", "refs/pull/42/merge", "GITHUB_HEAD_REF", "patch-1", "GITHUB_EVENT_PATH", ev).run()
+	r.expect(t, 0)
+	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"branch":"pull/42/head"}` {
+		t.Errorf("body = %s", got)
+	}
+}
+
+func TestCircleCIEnvironment(t *testing.T) {
+	t.Parallel()
+	r := cli(t).with("CIRCLECI", "true", "CIRCLE_PROJECT_USERNAME", "acme", "CIRCLE_PROJECT_REPONAME", "api",
+		"CIRCLE_REPOSITORY_URL", "git@github.com:acme/api.git", "CIRCLE_BRANCH", "feature/z", "CIRCLECI_TRIGGER_PARAMETERS", `{"env":"staging"}`).run()
+	r.expect(t, 0, "on branch feature/z")
+	if got := jsonOf(body(t, r.requests("POST", "/project/gh/acme/api/pipeline")[0])); got != `{"branch":"feature/z","parameters":{"env":"staging"}}` {
+		t.Errorf("body = %s", got)
+	}
+}
+
+func TestJSONOutput(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--project-slug", "gh/acme/api", "--wait", "--poll-interval", "50ms", "--json").run()
+	r.expect(t, 0)
+	var out struct {
+		ID, State, Status, URL string
+		Number                 int
+		Workflows              []struct{ Name, ID, Status, URL string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
+	}
+	if out.Number != 1 || out.Status != "success" || out.State != "created" || len(out.Workflows) != 2 || out.Workflows[0].Status != "success" || !strings.Contains(out.Workflows[1].URL, "/workflows/"+out.Workflows[1].ID) {
+		t.Errorf("json = %+v", out)
+	}
+	if !strings.Contains(r.stderr, "WORKFLOW") {
+		t.Errorf("the table should go to stderr with --json:\n%s", r.stderr)
+	}
+}
+
+// Every bad input: exit 2, a one-line message saying what to fix, and
+// nothing sent.
+func TestBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		p    func(*testing.T) *process
+		want string
+	}{
+		{"slug", func(t *testing.T) *process { return cli(t, "--project-slug", "gitlab/a/b") }, "must start with gh/"},
+		{"branch and tag", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--branch", "a", "--tag", "b")
+		}, "exclusive"},
+		{"parameters", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", "deploy=true")
+		}, "must be a JSON object"},
+		{"nested", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":[1]}`)
+		}, "nested array"},
+		{"float", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":0.5}`)
+		}, "only integers"},
+		{"too many", func(t *testing.T) *process {
+			var kv []string
+			for i := range 101 {
+				kv = append(kv, fmt.Sprintf(`"p%d":1`, i))
+			}
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", "{"+strings.Join(kv, ",")+"}")
+		}, "at most 100"},
+		{"key length", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"`+strings.Repeat("k", 129)+`":1}`)
+		}, "at most 128"},
+		{"no token", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "") }, "no token"},
+		{"circleci slug", func(t *testing.T) *process { return cli(t, "--project-slug", "circleci/Org1/Proj1") }, "set definition-id"},
+		{"plain http", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--host", "http://ci.example.com")
+		}, "use https"},
+		{"duration", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--wait", "--timeout", "10 minutes")
+		}, "not a duration"},
+		{"on-hold", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api", "--on-hold", "skip") }, "not wait, succeed or fail"},
+		{"github input", func(t *testing.T) *process { return github(t, map[string]string{"on-hold": "later"}) }, "::error::on-hold"},
+		{"targets", func(t *testing.T) *process {
+			return cli(t, "--targets", `[{"project-slug":"gh/acme/api"},{"project-slug":"nope"}]`)
+		}, "targets[1]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := tc.p(t).run()
+			r.expect(t, 2, tc.want)
+			if n := len(r.sim.Requests()); n != 0 {
+				t.Errorf("%d requests were sent", n)
+			}
+		})
+	}
+}
+
+func TestAPIErrorsAndTheirExitCodes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		p    func(*testing.T) *process
+		code int
+		want []string
+	}{
+		{"wrong token", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "fake-wrong")
+		}, 3,
+			[]string{"401 Unauthorized: Invalid token provided.", "check that the token is a valid personal API token"}},
+		{"unknown project", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/nope") }, 5,
+			[]string{"404 Not Found: Project not found", "a project API token also gets 404"}},
+		{"unknown branch", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api", "--branch", "nope") }, 7,
+			[]string{"400 Bad Request: Branch not found"}},
+		{"undeclared parameter refused", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/strict", "--parameters", `{"foo":1}`)
+		}, 7, []string{"Unexpected argument(s): foo"}},
+		{"undeclared parameter errors the pipeline", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"foo":1}`, "--wait", "--poll-interval", "50ms")
+		}, 1, []string{"pipeline errored: config: Unexpected argument(s): foo"}},
+		{"unreachable host", func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--timeout", "3s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+		}, 4, []string{"cannot connect", "gave up after"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := tc.p(t).run()
+			r.expect(t, tc.code, tc.want...)
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--help").run()
+	r.expect(t, 0, "--project-slug", "--targets", "--on-hold", "Exit codes:", "CIRCLE_TOKEN")
+	r = cli(t, "--version").run()
+	r.expect(t, 0, "circleci-trigger dev")
+}
+
+// The token appears in no output, log line, URL or error, in any mode.
+func TestTokenNeverLeaks(t *testing.T) {
+	t.Parallel()
+	for _, p := range []func(*testing.T) *process{
+		func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api") },
+		func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/failing", "--wait", "--poll-interval", "50ms", "--json")
+		},
+		func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/nope") },
+		func(t *testing.T) *process { return cli(t, "--project-slug", "bad") },
+		func(t *testing.T) *process {
+			return cli(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/nope"}]`, "--wait", "--poll-interval", "50ms")
+		},
+		func(t *testing.T) *process {
+			return cli(t, "--project-slug", "gh/acme/api", "--timeout", "2s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+		},
+		func(t *testing.T) *process {
+			return github(t, map[string]string{"wait": "true", "poll-interval": "50ms", "project-slug": "gh/acme/failing"})
+		},
+		func(t *testing.T) *process { return github(t, map[string]string{"project-slug": "gh/acme/nope"}) },
+	} {
+		r := p(t).run()
+		stdout := strings.Replace(r.stdout, "::add-mask::"+token+"\n", "", 1)
+		for where, s := range map[string]string{"stdout": stdout, "stderr": r.stderr, "outputs": jsonOf(r.outputs), "summary": r.summary} {
+			if strings.Contains(s, token) || strings.Contains(s, token[:16]) {
+				t.Errorf("the token is in %s:\n%s", where, s)
+			}
+		}
+		for _, q := range r.sim.Requests() {
+			if strings.Contains(q.RawURL(), token[:16]) || strings.Contains(q.Query, token[:16]) {
+				t.Errorf("the token is in a URL: %s", q.RawURL())
+			}
+			if q.Auth != "circle-token" {
+				t.Errorf("sent with %s auth", q.Auth)
+			}
+		}
+	}
+}
