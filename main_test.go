@@ -65,7 +65,7 @@ const world = `{
     {"slug": "gh/acme/empty", "pipeline": {}},
     {"slug": "gh/acme/rerun", "pipeline": {"workflows": [
        {"name": "build", "duration": "100ms", "status": "failed"},
-       {"name": "build", "appear": "1500ms", "duration": "300ms"}]}},
+       {"name": "build", "appear": "400ms", "duration": "1s"}]}},
     {"slug": "gh/acme/slow", "pipeline": {"workflows": [{"name": "build", "duration": "1h"}, {"name": "docs", "duration": "100ms"}]}},
     {"slug": "gh/acme/many", "pipeline": {"workflows": [
        {"name": "w1", "duration": "100ms"}, {"name": "w2", "duration": "100ms"}, {"name": "w3", "duration": "100ms"},
