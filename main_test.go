@@ -90,6 +90,7 @@ type process struct {
 	scenario string
 	env      map[string]string
 	args     []string
+	shell    string                       // set: run this script with bash instead of the binary
 	signal   func(*exec.Cmd, *sim.Server) // optional: act while it runs
 }
 
@@ -122,7 +123,10 @@ func (p *process) run() result {
 	t.Helper()
 	s, host := sim.Start(t, p.scenario, nil)
 	dir := t.TempDir()
-	env := []string{"CIRCLE_HOST=" + host, "PATH=" + os.Getenv("PATH")}
+	env := []string{"CIRCLE_HOST=" + host}
+	if _, ok := p.env["PATH"]; !ok {
+		env = append(env, "PATH="+os.Getenv("PATH"))
+	}
 	if p.env["GITHUB_ACTIONS"] == "true" {
 		env = append(env, "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"))
 	}
@@ -130,6 +134,9 @@ func (p *process) run() result {
 		env = append(env, k+"="+v)
 	}
 	cmd := exec.Command(binary, p.args...)
+	if p.shell != "" {
+		cmd = exec.Command("/bin/bash", "-eo", "pipefail", "-c", p.shell)
+	}
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
