@@ -18,7 +18,7 @@ const token = "fake-token-wait"
 
 // setup starts the simulator and a client on one fake clock, triggers a
 // pipeline of project gh/acme/p, and returns what Wait needs.
-func setup(t *testing.T, scenario string) (*sim.Server, *circleci.Client, circleci.Pipeline, *clock.Fake) {
+func setup(t testing.TB, scenario string) (*sim.Server, *circleci.Client, circleci.Pipeline, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s, host := sim.Start(t, scenario, clk)

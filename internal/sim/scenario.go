@@ -19,7 +19,9 @@ type Scenario struct {
 	// DefaultToken only.
 	Tokens []string `json:"tokens,omitempty"`
 	// PageSize of every list; 0: 20.
-	PageSize int       `json:"page_size,omitempty"`
+	PageSize int `json:"page_size,omitempty"`
+	// Latency is added to every API answer, like a distant server.
+	Latency  Duration  `json:"latency,omitempty"`
 	Projects []Project `json:"projects"`
 	Faults   []Fault   `json:"faults,omitempty"`
 }

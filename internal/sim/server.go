@@ -164,10 +164,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Auth, rec.token = credentials(r)
 
 	f := s.fault(rec.Method, rec.Path)
-	if f != nil && f.Delay > 0 {
-		if s.clk.Sleep(r.Context(), f.Delay.D()) != nil {
-			return
-		}
+	delay := s.sc.Latency.D()
+	if f != nil {
+		delay += f.Delay.D()
+	}
+	if delay > 0 && s.clk.Sleep(r.Context(), delay) != nil {
+		return
 	}
 	// A fault that fails the request after its effect answers into a sink.
 	out := httptest.NewRecorder()
