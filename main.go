@@ -132,11 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			continue
 		}
 		msg := o.Err.Error()
-		if h := runner.Hint(o.Err, o.Request.Slug.String()); h != "" {
+		if h := runner.Hint(o.Err, o.Request); h != "" {
 			msg += " (" + h + ")"
-		}
-		if cfg.Fanout {
-			msg = o.Label + ": " + msg
 		}
 		fail(errors.New(msg))
 	}

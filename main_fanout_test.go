@@ -58,7 +58,7 @@ func TestFanoutOneFailsOneMissing(t *testing.T) {
 	t.Parallel()
 	r := fanout(t, `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/failing"},{"project-slug":"gh/acme/nope"}]`, "--json").run()
 	// Not found (5) is more severe than a failure (1).
-	r.expect(t, 5, "gh/acme/nope: trigger gh/acme/nope on the default branch: POST /project/gh/acme/nope/pipeline: 404", "pipeline failed: tests failed")
+	r.expect(t, 5, "circleci-trigger: trigger gh/acme/nope on the default branch: POST /project/gh/acme/nope/pipeline: 404", "pipeline failed: tests failed")
 	res := parseResults(t, r.stdout)
 	codes := map[string]int{}
 	for _, x := range res.Results {

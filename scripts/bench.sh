@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark suite (SPEC §7): runs every benchmark several times against
 # the simulator and prints the medians (benchstat), with the binary's size.
-# About 10 minutes. COUNT=n changes the number of runs (default 5).
+# About 10 minutes. COUNT=n changes the number of runs (default 6).
 #   scripts/bench.sh [output-file]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${COUNT:-5}
+count=${COUNT:-6}
 out=${1:-$(mktemp)}
 benchstat="go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da"
 

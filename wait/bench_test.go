@@ -15,7 +15,7 @@ import (
 func BenchmarkWaitSchedule(b *testing.B) {
 	for _, d := range []time.Duration{20 * time.Second, 5 * time.Minute, 30 * time.Minute} {
 		b.Run(d.String(), func(b *testing.B) {
-			var lags, rates []float64
+			var lags, rates, steady []float64
 			for b.Loop() {
 				s, c, p, clk := setup(b, scenario(fmt.Sprintf(`{"name":"build","duration":%q},{"name":"lint","duration":"10s"}`, d)))
 				start := clk.Now()
@@ -28,6 +28,18 @@ func BenchmarkWaitSchedule(b *testing.B) {
 				lags = append(lags, clk.Now().Sub(end).Seconds())
 				minutes := clk.Now().Sub(start).Minutes()
 				rates = append(rates, float64(len(s.Requests())-1)/minutes)
+				if d >= 30*time.Minute { // the last 10 minutes of a long wait
+					total, n := clk.Now().Sub(start), 0
+					for _, r := range s.Requests() {
+						if r.At >= total-10*time.Minute {
+							n++
+						}
+					}
+					steady = append(steady, float64(n)/10)
+				}
+			}
+			if len(steady) > 0 {
+				b.ReportMetric(median(steady), "req/min-last10m")
 			}
 			b.ReportMetric(median(lags), "lag-s")
 			b.ReportMetric(median(rates), "req/pipeline-min")

@@ -127,9 +127,17 @@ func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	}
 	first := via[0].URL
 	if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
-		return fmt.Errorf("refusing to follow a redirect to %s://%s (the token stays with %s)", req.URL.Scheme, req.URL.Host, first.Host)
+		return &RedirectError{From: first.Host, To: req.URL.Scheme + "://" + req.URL.Host}
 	}
 	return nil
+}
+
+// RedirectError is a redirect to another host, refused: the request is
+// not sent there, and sending it again would be refused again.
+type RedirectError struct{ From, To string }
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("refusing to follow a redirect to %s (the token stays with %s)", e.To, e.From)
 }
 
 // Clk returns the client's clock, which its users share.
@@ -203,8 +211,12 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		var re *RedirectError
+		switch {
+		case ctx.Err() != nil:
 			return 0, nil, ctx.Err()
+		case errors.As(err, &re):
+			return 0, nil, fmt.Errorf("%s %s: %w", method, path, re)
 		}
 		return 0, nil, &NetError{Method: method, Path: path, Sent: sent, Err: scrub(err, u)}
 	}

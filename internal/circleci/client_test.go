@@ -236,11 +236,26 @@ func TestRedirectToAnotherHostKeepsTheToken(t *testing.T) {
 		http.Redirect(w, r, evil.URL+"/steal", http.StatusTemporaryRedirect)
 	})
 	_, err := c.Pipeline(context.Background(), "p")
-	if err == nil || !strings.Contains(err.Error(), "refusing to follow a redirect") {
-		t.Errorf("err = %v", err)
+	var re *RedirectError
+	if !errors.As(err, &re) || Transient(err) {
+		t.Errorf("err = %v, want a permanent RedirectError", err)
 	}
 	if leaked.Load() {
 		t.Error("the token was sent to the other host")
+	}
+}
+
+func TestSlowAnswersTimeOut(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	c := &Client{BaseURL: srv.URL, Token: fakeToken, Timeout: 50 * time.Millisecond}
+	_, err := c.Pipeline(context.Background(), "p")
+	var ne *NetError
+	if !errors.As(err, &ne) || !ne.Sent || !Transient(err) {
+		t.Fatalf("err = %#v, want a transient NetError after sending", err)
 	}
 }
 

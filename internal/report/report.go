@@ -76,11 +76,11 @@ func clockTime(d time.Duration) string {
 func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if fanout {
-		fmt.Fprintln(tw, "TARGET\tWORKFLOW\tSTATUS\tDURATION\tLINK")
+		fmt.Fprintln(tw, "TARGET\tPIPELINE / WORKFLOW\tSTATUS\tDURATION\tLINK")
 	} else {
 		fmt.Fprintln(tw, "WORKFLOW\tSTATUS\tDURATION\tLINK")
 	}
-	for _, r := range rows(outs, urls) {
+	for _, r := range rows(outs, urls, fanout) {
 		cells := []string{r.workflow, r.status, r.duration, r.link}
 		if fanout {
 			cells = append([]string{r.target}, cells...)
@@ -95,14 +95,16 @@ func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string 
 	var b strings.Builder
 	b.WriteString("### CircleCI\n\n")
 	if fanout {
-		b.WriteString("| Target | Workflow | Status | Duration |\n|---|---|---|---|\n")
+		b.WriteString("| Target | Pipeline / workflow | Status | Duration |\n|---|---|---|---|\n")
 	} else {
 		b.WriteString("| Workflow | Status | Duration |\n|---|---|---|\n")
 	}
-	for _, r := range rows(outs, urls) {
+	for _, r := range rows(outs, urls, fanout) {
 		name := md(r.workflow)
-		if r.link != "" {
-			name = fmt.Sprintf("[%s](%s)", md(strings.TrimSpace(r.workflow)), r.link)
+		if strings.HasPrefix(r.link, "http") {
+			name = fmt.Sprintf("%s[%s](%s)", strings.Repeat("&nbsp;", len(r.workflow)-len(strings.TrimLeft(r.workflow, " "))), md(strings.TrimSpace(r.workflow)), r.link)
+		} else if r.link != "" {
+			name += " (" + md(r.link) + ")"
 		}
 		if fanout {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", md(r.target), name, md(r.status), r.duration)
@@ -117,46 +119,60 @@ func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 type row struct{ target, workflow, status, duration, link string }
 
-func rows(outs []runner.Outcome, urls circleci.WebURLs) []row {
+// rows are the table's lines. A fan-out has a line per target (its
+// pipeline, status, wait and link, or why it was not triggered), with its
+// workflows under it; under a failed or held workflow, its jobs that failed
+// or wait for approval.
+func rows(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) []row {
 	var rs []row
+	indent := ""
+	if fanout {
+		indent = "  "
+	}
 	for _, o := range outs {
 		slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
-		switch {
-		case o.Err != nil && o.Pipeline.ID == "":
-			rs = append(rs, row{o.Label, "-", o.Status(), "", oneLine(o.Err.Error())})
-			continue
-		case o.Wait == nil:
-			link := ""
-			if o.Pipeline.ID != "" {
-				link = urls.Pipeline(slug, o.Pipeline.Number)
+		link, pipeline := "", "-"
+		if o.Pipeline.ID != "" {
+			link, pipeline = urls.Pipeline(slug, o.Pipeline.Number), fmt.Sprintf("pipeline #%d", o.Pipeline.Number)
+		} else if o.Err != nil {
+			link = oneLine(o.Err.Error())
+		}
+		if fanout {
+			took := ""
+			if o.Wait != nil {
+				took = o.Wait.Elapsed.Round(time.Second).String()
 			}
-			rs = append(rs, row{o.Label, "-", o.Status(), "", link})
+			rs = append(rs, row{o.Label, pipeline, o.Status(), took, link})
+		}
+		switch {
+		case o.Wait == nil:
+			if !fanout {
+				rs = append(rs, row{o.Label, pipeline, o.Status(), "", link})
+			}
 			continue
 		case len(o.Wait.Workflows) == 0:
-			rs = append(rs, row{o.Label, "(no workflow)", o.Status(), "", urls.Pipeline(slug, o.Pipeline.Number)})
+			rs = append(rs, row{"", indent + "(no workflow)", o.Status(), "", link})
 			continue
 		}
 		for _, w := range o.Wait.Workflows {
-			rs = append(rs, row{o.Label, w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
+			rs = append(rs, row{"", indent + w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
 			for _, j := range o.Wait.Jobs[w.ID] {
-				rs = append(rs, row{"", "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
+				rs = append(rs, row{"", indent + "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
 			}
 		}
 	}
 	return rs
 }
 
-// duration of a workflow: to its stop, or to the end of the wait if it
-// still runs. Workflow times have whole seconds.
+// duration of a finished workflow (its times have whole seconds).
 func duration(w circleci.Workflow) string {
-	if w.CreatedAt.IsZero() {
+	switch {
+	case w.CreatedAt.IsZero():
 		return ""
-	}
-	end := w.StoppedAt
-	if end.IsZero() {
+	case w.StoppedAt.IsZero():
 		return "running"
 	}
-	return end.Sub(w.CreatedAt).Round(time.Second).String()
+	return w.StoppedAt.Sub(w.CreatedAt).Round(time.Second).String()
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -216,17 +216,24 @@ func Worst(codes ...int) int {
 	return severity[best]
 }
 
-// Hint says what to check for an API error, or "".
-func Hint(err error, slug string) string {
+// Hint says what to check for an API error about request r, or "".
+func Hint(err error, r trigger.Request) string {
 	var se *circleci.StatusError
 	if !errors.As(err, &se) {
 		return ""
 	}
+	what := "the project slug"
+	if r.Slug.VCS != "" {
+		what += " " + r.Slug.String()
+	}
+	if r.DefinitionID != "" {
+		what += " and the definition id"
+	}
 	switch se.Code {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Sprintf("check that the token is a valid personal API token with access to %s", slug)
+		return "check that the token is a valid personal API token with access to the project"
 	case http.StatusNotFound:
-		return fmt.Sprintf("check the project slug %s and the definition id; a project API token also gets 404, since API v2 takes only personal tokens", slug)
+		return fmt.Sprintf("check %s; a project API token also gets 404, since API v2 takes only personal tokens", what)
 	case http.StatusTooManyRequests:
 		return "CircleCI is rate limiting this token; try again later or poll less often"
 	}

@@ -114,12 +114,13 @@ type Fault struct {
 	From  Duration `json:"from,omitempty"`
 	Until Duration `json:"until,omitempty"`
 
-	Status      int      `json:"status,omitempty"` // answer with this status …
-	Body        string   `json:"body,omitempty"`   // … and this body (default: CircleCI's message for it)
-	ContentType string   `json:"content_type,omitempty"`
-	RetryAfter  string   `json:"retry_after,omitempty"` // Retry-After header, verbatim
-	Delay       Duration `json:"delay,omitempty"`       // wait this long first (slow answers)
-	Drop        bool     `json:"drop,omitempty"`        // close the connection without an answer
+	Status      int               `json:"status,omitempty"` // answer with this status …
+	Body        string            `json:"body,omitempty"`   // … and this body (default: CircleCI's message for it)
+	ContentType string            `json:"content_type,omitempty"`
+	RetryAfter  string            `json:"retry_after,omitempty"` // Retry-After header, verbatim
+	Headers     map[string]string `json:"headers,omitempty"`     // more headers, e.g. Location
+	Delay       Duration          `json:"delay,omitempty"`       // wait this long first (slow answers)
+	Drop        bool              `json:"drop,omitempty"`        // close the connection without an answer
 	// AfterEffect handles the request normally (a pipeline is created, a
 	// workflow canceled) and then fails: the ambiguous failure a client must
 	// not answer by sending again blindly.

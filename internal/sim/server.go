@@ -255,6 +255,9 @@ func writeFault(w http.ResponseWriter, f *Fault) {
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
+	for k, v := range f.Headers {
+		w.Header().Set(k, v)
+	}
 	w.WriteHeader(f.Status)
 	io.WriteString(w, body)
 }

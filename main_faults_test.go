@@ -1,0 +1,80 @@
+package main
+
+// Faults: whatever the network or the API does, one request makes one
+// pipeline, the exit status tells the truth, and the token stays home.
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func withFaults(faults string) string {
+	return strings.Replace(world, `"projects"`, `"faults": [`+faults+`], "projects"`, 1)
+}
+
+func TestFaultsNeverDuplicateOrLie(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 5<<20)
+	for _, tc := range []struct {
+		name, faults string
+		code         int
+		want         []string
+		pipelines    int
+	}{
+		{"502 after the pipeline was created, then wait on it",
+			`{"method": "POST", "path": "/project/*", "status": 502, "body": "<html><body>502 Bad Gateway</body></html>", "content_type": "text/html", "count": 1, "after_effect": true}`,
+			0, []string{"looking for a pipeline it may have created", "the lost request created pipeline #1", "found after a lost answer", "build"}, 1},
+		{"connection dropped before any answer",
+			`{"method": "POST", "path": "/project/*", "drop": true, "count": 1}`,
+			0, []string{"connection closed before a complete answer", "no pipeline was created; sending again"}, 1},
+		{"malformed JSON while waiting",
+			`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": "{\"items\": [", "count": 2}`,
+			0, []string{"unreadable answer", "the API answers again"}, 1},
+		{"HTML error page while waiting",
+			`{"method": "GET", "path": "/pipeline/*", "status": 502, "body": "<!DOCTYPE html><html>down</html>", "content_type": "text/html", "count": 3}`,
+			0, []string{"502 Bad Gateway", "the API answers again"}, 1},
+		{"oversized answer while waiting",
+			fmt.Sprintf(`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": %q, "count": 1}`, big),
+			0, []string{"answer larger than"}, 1},
+		{"a workflow list without items",
+			`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": "{\"next_page_token\": null}", "count": 1}`,
+			0, []string{`list answer has no "items" array`}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := waitFor(t, "gh/acme/api")
+			p.scenario = withFaults(tc.faults)
+			r := p.run()
+			r.expect(t, tc.code, tc.want...)
+			if n := r.sim.PipelineCount("gh/acme/api"); n != tc.pipelines {
+				t.Errorf("%d pipelines, want %d", n, tc.pipelines)
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, big[:100]) {
+				t.Errorf("stderr:\n%.2000s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestRedirectToAnotherHostGetsNoToken(t *testing.T) {
+	t.Parallel()
+	var got atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Circle-Token") != "" || r.Header.Get("Authorization") != "" {
+			got.Add(1)
+		}
+		w.WriteHeader(201)
+	}))
+	defer evil.Close()
+	p := cli(t, "--project-slug", "gh/acme/api")
+	p.scenario = withFaults(fmt.Sprintf(`{"method": "POST", "path": "/project/*", "status": 307, "headers": {"Location": %q}}`, evil.URL+"/api/v2/project/gh/acme/api/pipeline"))
+	r := p.run()
+	r.expect(t, 4, "refusing to follow a redirect")
+	if got.Load() != 0 {
+		t.Errorf("the other host received the token %d times", got.Load())
+	}
+}
