@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The image of the GitHub Action and of the orb's executor: the static
+# The image of the GitHub Action, also usable as a CircleCI executor: the static
 # binary, CA certificates, and busybox's /bin/sh, which CircleCI needs to run
 # steps in a primary container (it ignores the image's entrypoint there).
 

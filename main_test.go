@@ -127,7 +127,7 @@ func (p *process) run() result {
 	if _, ok := p.env["PATH"]; !ok {
 		env = append(env, "PATH="+os.Getenv("PATH"))
 	}
-	if p.env["GITHUB_ACTIONS"] == "true" {
+	if p.env["GITHUB_ACTIONS"] == "true" && p.env["NO_FILES"] == "" {
 		env = append(env, "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"))
 	}
 	for k, v := range p.env {
@@ -293,6 +293,17 @@ func TestGitHubAction(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(o["id"]) || o["number"] != "1" || o["state"] != "pending" || o["status"] != "triggered" ||
 		!strings.HasSuffix(o["url"], "/pipelines/github/acme/api/1") || o["created_at"] == "" || o["workflows"] != "[]" {
 		t.Errorf("outputs = %v", o)
+	}
+}
+
+// Outside a runner's step (no GITHUB_OUTPUT, no GITHUB_STEP_SUMMARY), the
+// Action mode must still work, not panic.
+func TestGitHubWithoutOutputFiles(t *testing.T) {
+	t.Parallel()
+	r := github(t, map[string]string{"wait": "true", "poll-interval": "50ms"}).with("NO_FILES", "1").run()
+	r.expect(t, 0, "Pipeline #1 of gh/acme/api")
+	if strings.Contains(r.stderr, "panic") {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
 

@@ -37,17 +37,21 @@ type Options struct {
 	Outage time.Duration
 
 	// Progress is called once per change: a workflow that appears or
-	// changes status, or a pipeline state change (Workflow zero).
+	// changes status, or a pipeline state change (Workflow zero); and when
+	// nothing has changed for Heartbeat, with Waiting set.
 	Progress func(Event)
+	// Heartbeat is how long a quiet wait goes without a progress line; 5m.
+	Heartbeat time.Duration
 	// Logf reports unusual things: unknown statuses, API errors being retried.
 	Logf func(format string, args ...any)
 }
 
-// Event is one change seen while waiting.
+// Event is one change seen while waiting, or a reminder of what it waits for.
 type Event struct {
 	Elapsed  time.Duration
 	State    string            // the pipeline's state, set on a state change
 	Workflow circleci.Workflow // set on a workflow change
+	Waiting  []string          // set on a heartbeat: "build=running", …
 }
 
 // Result is what the wait saw last.
@@ -117,6 +121,7 @@ func (o *Options) defaults() {
 	def(&o.Settle, 15*time.Second)
 	def(&o.Fast, time.Minute)
 	def(&o.Outage, 5*time.Minute)
+	def(&o.Heartbeat, 5*time.Minute)
 	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
 	if o.Progress == nil {
 		o.Progress = func(Event) {}
@@ -163,7 +168,7 @@ func (w *waiter) run(ctx context.Context) error {
 	b.MaxElapsedTime = 0
 	b.Clock = clk
 	b.Reset()
-	lastChange := w.start
+	lastChange, lastLine := w.start, w.start
 	var failingSince time.Time
 	var lastErr string
 
@@ -199,8 +204,11 @@ func (w *waiter) run(ctx context.Context) error {
 				failingSince, lastErr = time.Time{}, ""
 			}
 			if changed {
-				lastChange = now
+				lastChange, lastLine = now, now
 				b.Reset()
+			} else if now.Sub(lastLine) >= w.o.Heartbeat {
+				lastLine = now
+				w.o.Progress(Event{Elapsed: w.elapsed(), Waiting: w.pending()})
 			}
 			v := decide(w.res.Pipeline.State, w.res.Workflows, now.Sub(lastChange) >= w.o.Settle, w.pol)
 			if v.done {
@@ -333,19 +341,28 @@ func (w *waiter) stop(kind error) error {
 	case ErrStopped:
 		w.res.Status = StatusRunning
 	}
-	var pending []string
-	for _, wf := range w.res.Workflows {
-		if classify(wf.Status, policy{onHold: HoldWait}) == running {
-			pending = append(pending, wf.Name+"="+wf.Status)
-			if w.o.CancelOnExit && kind != ErrStopped {
+	if w.o.CancelOnExit && kind != ErrStopped {
+		for _, wf := range w.res.Workflows {
+			if classify(wf.Status, policy{onHold: HoldWait}) == running {
 				w.cancel(wf)
 			}
 		}
 	}
-	if len(w.res.Workflows) == 0 {
-		pending = append(pending, "pipeline "+w.res.Pipeline.State)
+	return &stopError{kind: kind, pending: w.pending()}
+}
+
+// pending names what the wait is waiting for.
+func (w *waiter) pending() []string {
+	var out []string
+	for _, wf := range w.res.Workflows {
+		if classify(wf.Status, policy{onHold: HoldWait}) == running {
+			out = append(out, wf.Name+"="+wf.Status)
+		}
 	}
-	return &stopError{kind: kind, pending: pending}
+	if len(out) == 0 {
+		out = append(out, "pipeline "+w.res.Pipeline.State)
+	}
+	return out
 }
 
 // cancel cancels one workflow with a context of its own: the wait's may be

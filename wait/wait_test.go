@@ -46,6 +46,10 @@ type logs struct {
 func (l *logs) opts(o Options) Options {
 	o.Logf = func(f string, a ...any) { l.add(fmt.Sprintf(f, a...)) }
 	o.Progress = func(ev Event) {
+		if len(ev.Waiting) > 0 {
+			l.add(fmt.Sprintf("progress   waiting %v", ev.Waiting))
+			return
+		}
 		l.add(fmt.Sprintf("progress %s %s %s", ev.State, ev.Workflow.Name, ev.Workflow.Status))
 	}
 	return o
@@ -101,6 +105,10 @@ func TestLongPipelineIsGentleAndPrompt(t *testing.T) {
 	}
 	if countRequests(s, "GET", "/pipeline/"+p.ID) == 0 {
 		t.Error("never read the pipeline")
+	}
+	// 20 quiet minutes: a reminder every 5, not a line per poll.
+	if n := l.count("progress   waiting"); n < 3 || n > 4 {
+		t.Errorf("%d heartbeats in 20 quiet minutes, want one per 5 minutes:\n%s", n, strings.Join(l.lines, "\n"))
 	}
 }
 

@@ -53,6 +53,10 @@ func (p *Printer) Triggered(o runner.Outcome) {
 
 // Progress reports one change while waiting.
 func (p *Printer) Progress(label string, ev wait.Event) {
+	if len(ev.Waiting) > 0 {
+		p.line(label, "%s  still waiting for %s", clockTime(ev.Elapsed), strings.Join(ev.Waiting, ", "))
+		return
+	}
 	if ev.Workflow.ID == "" {
 		p.line(label, "%s  pipeline %s", clockTime(ev.Elapsed), ev.State)
 		return
