@@ -56,3 +56,16 @@ func webSlug(slug string) string {
 	}
 	return vcs + "/" + rest
 }
+
+// ShortSlug spells a slug the way API v2 bodies do: gh/… and bb/… for
+// github/… and bitbucket/… (reference §3).
+func ShortSlug(slug string) string {
+	vcs, rest, _ := strings.Cut(slug, "/")
+	switch vcs {
+	case "github":
+		vcs = "gh"
+	case "bitbucket":
+		vcs = "bb"
+	}
+	return vcs + "/" + rest
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,6 +24,14 @@ func load(t *testing.T, args []string, kv map[string]string) (Config, error) {
 		kv["CIRCLE_TOKEN"] = "fake-token-config"
 	}
 	return Load(args, env(kv), io.Discard, "test")
+}
+
+func merged(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 func TestPrecedence(t *testing.T) {
@@ -88,14 +97,7 @@ func TestGitHubDefaults(t *testing.T) {
 		{"explicit branch wins", map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1"}, []string{"--branch", "main"}, "gh/acme/api", "main", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kv := map[string]string{}
-			for k, v := range base {
-				kv[k] = v
-			}
-			for k, v := range tc.env {
-				kv[k] = v
-			}
-			c, err := load(t, tc.args, kv)
+			c, err := load(t, tc.args, merged(base, tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,14 +124,7 @@ func TestCircleCIDefaults(t *testing.T) {
 		{"bitbucket", map[string]string{"CIRCLE_REPOSITORY_URL": "https://bitbucket.org/acme/api", "CIRCLE_BRANCH": "dev"}, "bb/acme/api", "dev", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kv := map[string]string{}
-			for k, v := range base {
-				kv[k] = v
-			}
-			for k, v := range tc.env {
-				kv[k] = v
-			}
-			c, err := load(t, nil, kv)
+			c, err := load(t, nil, merged(base, tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,11 +175,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"--project", "gh/a/b"}, nil, "flag provided but not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kv := map[string]string{}
-			for k, v := range tc.env {
-				kv[k] = v
-			}
-			_, err := load(t, tc.args, kv)
+			_, err := load(t, tc.args, merged(tc.env))
 			var ie *InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want an InputError", err)

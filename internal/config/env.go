@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
 )
 
 // repo is the repository the job runs for, and its current ref.
@@ -105,17 +107,7 @@ func circleRepo(getenv func(string) string) repo {
 // sameProject compares slugs, with github/gh and bitbucket/bb alike and
 // names case-insensitive as the VCS treats them.
 func sameProject(a, b string) bool {
-	norm := func(s string) string {
-		vcs, rest, _ := strings.Cut(strings.ToLower(s), "/")
-		switch vcs {
-		case "github":
-			vcs = "gh"
-		case "bitbucket":
-			vcs = "bb"
-		}
-		return vcs + "/" + rest
-	}
-	return norm(a) == norm(b)
+	return strings.EqualFold(circleci.ShortSlug(a), circleci.ShortSlug(b))
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet, version string) {

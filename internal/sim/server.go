@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 )
 
@@ -101,11 +102,11 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 	m.HandleFunc("POST /api/v2/project/{vcs}/{org}/{repo}/pipeline/run", s.runPipeline)
 	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/pipeline/mine", s.myPipelines)
 	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/pipeline", s.myPipelines)
-	m.HandleFunc("GET /api/v2/pipeline/{id}", s.getPipeline)
-	m.HandleFunc("GET /api/v2/pipeline/{id}/workflow", s.listWorkflows)
-	m.HandleFunc("GET /api/v2/workflow/{id}", s.getWorkflow)
-	m.HandleFunc("GET /api/v2/workflow/{id}/job", s.listJobs)
-	m.HandleFunc("POST /api/v2/workflow/{id}/cancel", s.cancelWorkflow)
+	m.HandleFunc("GET /api/v2/pipeline/{id}", s.onPipeline(s.getPipeline))
+	m.HandleFunc("GET /api/v2/pipeline/{id}/workflow", s.onPipeline(s.listWorkflows))
+	m.HandleFunc("GET /api/v2/workflow/{id}", s.onWorkflow(s.getWorkflow))
+	m.HandleFunc("GET /api/v2/workflow/{id}/job", s.onWorkflow(s.listJobs))
+	m.HandleFunc("POST /api/v2/workflow/{id}/cancel", s.onWorkflow(s.cancelWorkflow))
 	m.HandleFunc("GET /api/v2/me", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"id": "5e5b3c3b-0000-4000-8000-000000000001", "login": "sim-user", "name": "Simulated User"})
 	})
@@ -321,23 +322,8 @@ func newID() string {
 }
 
 func (s *Server) project(slug string) *Project {
-	vcs, rest, _ := strings.Cut(slug, "/")
-	switch vcs {
-	case "github":
-		vcs = "gh"
-	case "bitbucket":
-		vcs = "bb"
-	}
 	for i := range s.sc.Projects {
-		p := &s.sc.Projects[i]
-		pv, prest, _ := strings.Cut(p.Slug, "/")
-		switch pv {
-		case "github":
-			pv = "gh"
-		case "bitbucket":
-			pv = "bb"
-		}
-		if pv == vcs && prest == rest {
+		if p := &s.sc.Projects[i]; circleci.ShortSlug(p.Slug) == circleci.ShortSlug(slug) {
 			return p
 		}
 	}
@@ -694,7 +680,7 @@ func (s *Server) pipelineJSON(p *pipeline, now time.Time) map[string]any {
 		params[k] = v
 	}
 	return map[string]any{
-		"id": p.id, "errors": errs, "project_slug": shortSlug(p.slug), "updated_at": stamp(p.created, true),
+		"id": p.id, "errors": errs, "project_slug": circleci.ShortSlug(p.slug), "updated_at": stamp(p.created, true),
 		"number": p.number, "trigger_parameters": params, "state": s.state(p, now),
 		"created_at": stamp(p.created, true),
 		"trigger": map[string]any{"received_at": stamp(p.created.Add(-20*time.Millisecond), true), "type": "api",
@@ -711,23 +697,11 @@ func splitSlug(slug string) (string, string, string) {
 	return parts[0], parts[1], parts[2]
 }
 
-// shortSlug is how v2 bodies spell a slug: gh/…, bb/… (reference §3).
-func shortSlug(slug string) string {
-	vcs, rest, _ := strings.Cut(slug, "/")
-	switch vcs {
-	case "github":
-		vcs = "gh"
-	case "bitbucket":
-		vcs = "bb"
-	}
-	return vcs + "/" + rest
-}
-
 func (s *Server) workflowJSON(w *workflow, now time.Time) map[string]any {
 	st, stopped := s.status(w, now)
 	at, _ := s.appearAt(w, now)
 	out := map[string]any{
-		"pipeline_id": w.p.id, "id": w.id, "name": w.spec.Name, "project_slug": shortSlug(w.p.slug),
+		"pipeline_id": w.p.id, "id": w.id, "name": w.spec.Name, "project_slug": circleci.ShortSlug(w.p.slug),
 		"status": st, "started_by": "5e5b3c3b-0000-4000-8000-000000000001", "pipeline_number": w.p.number,
 		"created_at": stamp(at, false), "stopped_at": nil,
 	}
@@ -743,26 +717,45 @@ func (s *Server) workflowJSON(w *workflow, now time.Time) map[string]any {
 	return out
 }
 
-func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	if p == nil {
-		writeJSON(w, 404, msg("Pipeline not found")) // synthetic
-		return
+// onPipeline and onWorkflow wrap handlers of /pipeline/{id}… and
+// /workflow/{id}…: they lock the state and answer 404 for unknown ids (and
+// for workflows not listed yet).
+func (s *Server) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline, time.Time)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		p := s.byID[r.PathValue("id")]
+		if p == nil {
+			writeJSON(w, 404, msg("Pipeline not found")) // synthetic
+			return
+		}
+		h(w, r, p, s.clk.Now())
 	}
-	writeJSON(w, 200, s.pipelineJSON(p, s.clk.Now()))
 }
 
-func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.byID[r.PathValue("id")]
-	if p == nil {
-		writeJSON(w, 404, msg("Pipeline not found")) // synthetic
-		return
+func (s *Server) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow, time.Time)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clk.Now()
+		wf := s.wfByID[r.PathValue("id")]
+		if wf == nil {
+			writeJSON(w, 404, msg("Workflow not found")) // synthetic
+			return
+		}
+		if _, listed := s.appearAt(wf, now); !listed {
+			writeJSON(w, 404, msg("Workflow not found"))
+			return
+		}
+		h(w, r, wf, now)
 	}
-	now := s.clk.Now()
+}
+
+func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+	writeJSON(w, 200, s.pipelineJSON(p, now))
+}
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
 	var items []any
 	// Newest first; the API does not document its order, so clients must
 	// not depend on it.
@@ -774,37 +767,11 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, "wf"+p.id, items)
 }
 
-func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	wf := s.visibleWorkflow(r.PathValue("id"))
-	if wf == nil {
-		writeJSON(w, 404, msg("Workflow not found")) // synthetic
-		return
-	}
-	writeJSON(w, 200, s.workflowJSON(wf, s.clk.Now()))
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+	writeJSON(w, 200, s.workflowJSON(wf, now))
 }
 
-func (s *Server) visibleWorkflow(id string) *workflow {
-	wf := s.wfByID[id]
-	if wf == nil {
-		return nil
-	}
-	if _, ok := s.appearAt(wf, s.clk.Now()); !ok {
-		return nil
-	}
-	return wf
-}
-
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	wf := s.visibleWorkflow(r.PathValue("id"))
-	if wf == nil {
-		writeJSON(w, 404, msg("Workflow not found")) // synthetic
-		return
-	}
-	now := s.clk.Now()
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	st, stopped := s.status(wf, now)
 	at, _ := s.appearAt(wf, now)
 	var items []any
@@ -818,7 +785,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 			status = "running"
 		}
 		item := map[string]any{"dependencies": []string{}, "id": wf.jobIDs[i], "name": j.Name,
-			"project_slug": shortSlug(wf.p.slug), "status": status, "type": typ, "started_at": nil}
+			"project_slug": circleci.ShortSlug(wf.p.slug), "status": status, "type": typ, "started_at": nil}
 		if typ == "approval" {
 			item["approval_request_id"] = wf.jobIDs[i] // recorded approval jobs: no job_number, started_at null
 		} else {
@@ -833,15 +800,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, "job"+wf.id, items)
 }
 
-func (s *Server) cancelWorkflow(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	wf := s.visibleWorkflow(r.PathValue("id"))
-	if wf == nil {
-		writeJSON(w, 404, msg("Workflow not found")) // synthetic
-		return
-	}
-	now := s.clk.Now()
+func (s *Server) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	if st, _ := s.status(wf, now); !terminal(st) && wf.canceledAt.IsZero() {
 		wf.canceledAt = now
 	}
