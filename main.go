@@ -82,24 +82,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
 
+	if gh && cfg.Wait {
+		action.Group("Waiting for CircleCI")
+	}
 	var outs []runner.Outcome
 	if cfg.PipelineID != "" {
 		outs = []runner.Outcome{runner.Existing(ctx, client, cfg.PipelineID, opts)}
 	} else {
-		if gh && cfg.Wait {
-			action.Group("Waiting for CircleCI")
-		}
 		outs = runner.Run(ctx, client, cfg.Targets, opts)
-		if gh && cfg.Wait {
-			action.EndGroup()
-		}
+	}
+	if gh && cfg.Wait {
+		action.EndGroup()
 	}
 
-	codes := make([]int, len(outs))
-	for i, o := range outs {
-		codes[i] = o.Code()
-	}
-	code := runner.Worst(codes...)
 	if cfg.Wait || cfg.Fanout {
 		fmt.Fprintln(out)
 		report.Table(out, outs, urls, cfg.Fanout)
@@ -120,22 +115,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	for _, o := range outs {
-		if o.Wait != nil {
-			for _, w := range o.Wait.Canceled {
-				pr.Logf(o.Label, "canceled workflow %s (cancel-on-exit)", w.Name)
+		pr.Aftermath(o)
+		if o.Err != nil {
+			msg := o.Err.Error()
+			if h := runner.Hint(o.Err, o.Request); h != "" {
+				msg += " (" + h + ")"
 			}
+			fail(errors.New(msg))
 		}
-		if o.Err == nil {
-			if o.Wait != nil && o.Wait.Nothing {
-				pr.Logf(o.Label, "pipeline #%d finished without running any workflow (filters or when: conditions?)", o.Pipeline.Number)
-			}
-			continue
-		}
-		msg := o.Err.Error()
-		if h := runner.Hint(o.Err, o.Request); h != "" {
-			msg += " (" + h + ")"
-		}
-		fail(errors.New(msg))
 	}
-	return code
+	return runner.ExitCode(outs)
 }

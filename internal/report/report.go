@@ -65,6 +65,20 @@ func (p *Printer) Progress(label string, ev wait.Event) {
 	p.line(label, "%s  %-24s %-10s %s", clockTime(ev.Elapsed), w.Name, w.Status, p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID))
 }
 
+// Aftermath reports what a wait did on the way out: the workflows it
+// canceled, or that nothing ran at all.
+func (p *Printer) Aftermath(o runner.Outcome) {
+	if o.Wait == nil {
+		return
+	}
+	for _, w := range o.Wait.Canceled {
+		p.Logf(o.Label, "canceled workflow %s (cancel-on-exit)", w.Name)
+	}
+	if o.Wait.Nothing {
+		p.Logf(o.Label, "pipeline #%d finished without running any workflow (filters or when: conditions?)", o.Pipeline.Number)
+	}
+}
+
 // Logf reports something unusual.
 func (p *Printer) Logf(label, format string, args ...any) {
 	p.line(label, "warning: "+format, args...)
@@ -235,18 +249,17 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 		return result(outs[0], urls)
 	}
 	top := Result{Workflows: []WorkflowOut{}}
-	worst, worstCode := 0, -1
-	for i, o := range outs {
+	worst := runner.ExitCode(outs)
+	for _, o := range outs {
 		r := result(o, urls)
 		r.ProjectSlug, r.Branch, r.Tag = o.Request.Slug.String(), o.Request.Branch, o.Request.Tag
 		code := o.Code()
 		r.ExitCode = &code
 		top.Results = append(top.Results, r)
-		if w := runner.Worst(code, worstCode); worstCode == -1 || w != worstCode {
-			worst, worstCode = i, code
+		if code == worst && top.Status == "" {
+			top.Status = r.Status
 		}
 	}
-	top.Status = top.Results[worst].Status
 	return top
 }
 

@@ -200,6 +200,15 @@ func Code(err error) int {
 // most severe of its targets' codes (SPEC §4).
 var severity = []int{2, 3, 5, 7, 4, 1, 8, 6, 0}
 
+// ExitCode is the process's exit code for a run's outcomes.
+func ExitCode(outs []Outcome) int {
+	codes := make([]int, len(outs))
+	for i, o := range outs {
+		codes[i] = o.Code()
+	}
+	return Worst(codes...)
+}
+
 // Worst returns the most severe code.
 func Worst(codes ...int) int {
 	best := len(severity)
