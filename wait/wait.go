@@ -219,13 +219,12 @@ func (w *waiter) run(ctx context.Context) error {
 		if !now.Before(deadline) {
 			return w.stop(ErrTimeout)
 		}
-		var d time.Duration
+		// Fast for the first minute, then backing off; never past the
+		// deadline, never before a rate limit's pause ends.
 		if now.Sub(w.start) < w.o.Fast && failingSince.IsZero() {
 			b.Reset()
 		}
-		d = min(b.NextBackOff(), w.o.MaxPollInterval)
-		d = max(d, w.c.PausedFor())
-		d = min(d, deadline.Sub(now))
+		d := min(max(min(b.NextBackOff(), w.o.MaxPollInterval), w.c.PausedFor()), deadline.Sub(now))
 		if err := clk.Sleep(ctx, d); err != nil {
 			return w.stop(interruption(ctx))
 		}
