@@ -39,10 +39,11 @@ func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64)
 
 // BenchmarkTriggerOnly: a trigger without waiting, against the raw round
 // trip of the same POST on a fresh connection. The difference is the
-// tool's own cost: process start, input checks, output.
+// tool's own cost: process start, input checks, output. start-ms is the
+// part of it a bare start and exit of the binary (--version) costs.
 func BenchmarkTriggerOnly(b *testing.B) {
 	_, host := sim.Start(b, world, nil)
-	var runs, raws, overheads []float64
+	var runs, raws, overheads, starts []float64
 	for b.Loop() {
 		tr := &http.Transport{}
 		req, _ := http.NewRequest("POST", host+"/api/v2/project/gh/acme/api/pipeline", strings.NewReader(`{"branch":"main"}`))
@@ -61,8 +62,11 @@ func BenchmarkTriggerOnly(b *testing.B) {
 		runs = append(runs, ms(run))
 		raws = append(raws, ms(raw))
 		overheads = append(overheads, ms(run-raw))
+		bare, _ := runBinary(b, host, "--version")
+		starts = append(starts, ms(bare))
 	}
 	b.ReportMetric(median(runs), "run-ms")
+	b.ReportMetric(median(starts), "start-ms")
 	b.ReportMetric(median(raws), "roundtrip-ms")
 	b.ReportMetric(median(overheads), "overhead-ms")
 }
