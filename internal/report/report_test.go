@@ -101,10 +101,7 @@ func TestOutputsOfAFanout(t *testing.T) {
 	if res.Status != "not-triggered" {
 		t.Errorf("top status %q, want the most severe target's, not-triggered", res.Status)
 	}
-	outs := map[string]string{}
-	for _, kv := range res.Outputs() {
-		outs[kv[0]] = kv[1]
-	}
+	outs := outputMap(res)
 	var results []struct {
 		ProjectSlug string `json:"project-slug"`
 		Number      int64  `json:"number"`
@@ -135,10 +132,7 @@ func TestOutputsOfAFanout(t *testing.T) {
 func TestOutputsOfOnePipeline(t *testing.T) {
 	o := failedFanout()[0]
 	o.Err, o.Wait.Status = nil, wait.StatusSuccess
-	outs := map[string]string{}
-	for _, kv := range Summarize([]runner.Outcome{o}, urls, false).Outputs() {
-		outs[kv[0]] = kv[1]
-	}
+	outs := outputMap(Summarize([]runner.Outcome{o}, urls, false))
 	want := map[string]string{
 		"id": "p-1", "number": "7", "state": "created", "created_at": "2026-11-22T10:00:00.000Z",
 		"url": "https://app.circleci.com/pipelines/github/acme/api/7", "status": "success",
@@ -152,4 +146,12 @@ func TestOutputsOfOnePipeline(t *testing.T) {
 	if _, ok := outs["results"]; ok {
 		t.Error("a single pipeline has no results output")
 	}
+}
+
+func outputMap(r Result) map[string]string {
+	m := map[string]string{}
+	for _, kv := range r.Outputs() {
+		m[kv[0]] = kv[1]
+	}
+	return m
 }
