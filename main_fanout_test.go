@@ -12,7 +12,7 @@ import (
 )
 
 func fanout(t *testing.T, targets string, extra ...string) *process {
-	return cli(t, append(append([]string{"--targets", targets}, fast...), extra...)...)
+	return cmdline(t, append(append([]string{"--targets", targets}, fast...), extra...)...)
 }
 
 type results struct {

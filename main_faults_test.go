@@ -70,7 +70,7 @@ func TestRedirectToAnotherHostGetsNoToken(t *testing.T) {
 		w.WriteHeader(201)
 	}))
 	defer evil.Close()
-	p := cli(t, "--project-slug", "gh/acme/api")
+	p := cmdline(t, "--project-slug", "gh/acme/api")
 	p.scenario = withFaults(fmt.Sprintf(`{"method": "POST", "path": "/project/*", "status": 307, "headers": {"Location": %q}}`, evil.URL+"/api/v2/project/gh/acme/api/pipeline"))
 	r := p.run()
 	r.expect(t, 4, "refusing to follow a redirect")

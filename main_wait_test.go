@@ -11,11 +11,11 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 )
 
-// fast polling: the simulator is on loopback.
-var fast = []string{"--wait", "--poll-interval", "50ms", "--max-poll-interval", "200ms"}
+// fast: the shortest polls the command accepts (time is fake in-process).
+var fast = []string{"--wait", "--poll-interval", "1s", "--max-poll-interval", "5s"}
 
 func waitFor(t *testing.T, slug string, extra ...string) *process {
-	return cli(t, append(append([]string{"--project-slug", slug}, fast...), extra...)...)
+	return cmdline(t, append(append([]string{"--project-slug", slug}, fast...), extra...)...)
 }
 
 func TestWaitOutcomes(t *testing.T) {
@@ -45,7 +45,7 @@ func TestWaitOutcomes(t *testing.T) {
 			[]string{"deploy", "on_hold", "job approve"}, nil},
 		{"on hold, fail", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--on-hold", "fail") }, 1,
 			[]string{"on hold and on-hold is fail"}, nil},
-		{"on hold, wait", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--timeout", "2s") }, 8,
+		{"on hold, wait", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--timeout", "10s") }, 8,
 			[]string{"timed out while waiting for deploy=on_hold"}, nil},
 		{"not_run does not fail", func(t *testing.T) *process { return waitFor(t, "gh/acme/skipped") }, 0, []string{"nightly", "not_run"}, nil},
 		{"canceled downstream", func(t *testing.T) *process { return waitFor(t, "gh/acme/canceled") }, 6, []string{"pipeline canceled: build canceled"}, nil},
@@ -177,7 +177,7 @@ func TestWaitForAnExistingPipeline(t *testing.T) {
 
 func TestGitHubWaitSummaryAndOutputs(t *testing.T) {
 	t.Parallel()
-	r := github(t, map[string]string{"project-slug": "gh/acme/failing", "wait": "true", "poll-interval": "50ms", "max-poll-interval": "200ms"}).run()
+	r := github(t, map[string]string{"project-slug": "gh/acme/failing", "wait": "true", "poll-interval": "1s", "max-poll-interval": "5s"}).run()
 	r.expect(t, 1, "::group::Waiting for CircleCI", "::endgroup::", "::error::pipeline #1 of gh/acme/failing: pipeline failed: tests failed")
 	if r.outputs["status"] != "failed" {
 		t.Errorf("status output = %q", r.outputs["status"])

@@ -89,7 +89,7 @@ func TestActionDeclaresEveryInputAndOutput(t *testing.T) {
 
 func TestActionAsTheRunnerRunsIt(t *testing.T) {
 	t.Parallel()
-	r := uses(t, map[string]string{"token": token, "wait": "true", "poll-interval": "50ms", "max-poll-interval": "200ms",
+	r := uses(t, map[string]string{"token": token, "wait": "true", "poll-interval": "1s", "max-poll-interval": "5s",
 		"parameters": `{"deploy": true, "replicas": 2}`}).
 		with("GITHUB_REF", "refs/tags/v1.0.0").run()
 	r.expect(t, 0, "::group::Waiting for CircleCI")
@@ -212,7 +212,7 @@ func TestOrbCommandWithShellMetacharacters(t *testing.T) {
 
 func TestOrbCommandTriggersAndWaits(t *testing.T) {
 	t.Parallel()
-	r := orb(t, map[string]string{"wait": "true", "poll_interval": "50ms", "max_poll_interval": "200ms", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
+	r := orb(t, map[string]string{"wait": "true", "poll_interval": "1s", "max_poll_interval": "5s", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
 		with("CIRCLE_TOKEN", token).run()
 	r.expect(t, 0, "Pipeline #1 of gh/acme/api on branch main triggered", "build")
 	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"branch":"main","parameters":{"replicas":3}}` {

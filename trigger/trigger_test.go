@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 )
@@ -26,7 +26,7 @@ func start(t *testing.T, faults string) (*sim.Server, *circleci.Client) {
 	return s, &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 }
 
-var api = Request{Slug: Slug{"gh", "acme", "api"}, Branch: "main", Parameters: Parameters{"deploy": true}}
+var api = Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}, Branch: "main", Parameters: Parameters{"deploy": true}}
 
 func posts(s *sim.Server) int {
 	n := 0
@@ -132,7 +132,7 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 func TestPipelineRun(t *testing.T) {
 	t.Parallel()
 	s, c := start(t, ``)
-	r := Request{Slug: Slug{"github", "acme", "api"}, Branch: "main", DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}
+	r := Request{Slug: circleci.Slug{VCS: "github", Org: "acme", Project: "api"}, Branch: "main", DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}
 	res, err := Trigger(context.Background(), c, r, Options{})
 	if err != nil || res.Pipeline.Number != 1 {
 		t.Fatalf("Trigger = %+v, %v", res, err)
@@ -140,7 +140,7 @@ func TestPipelineRun(t *testing.T) {
 	if p := s.Requests()[0].Path; p != "/project/gh/acme/api/pipeline/run" {
 		t.Errorf("path = %s", p)
 	}
-	res, err = Trigger(context.Background(), c, Request{Slug: Slug{"circleci", "org1", "proj1"}, DefinitionID: "11111111-2222-4333-8444-555555555555"}, Options{})
+	res, err = Trigger(context.Background(), c, Request{Slug: circleci.Slug{VCS: "circleci", Org: "org1", Project: "proj1"}, DefinitionID: "11111111-2222-4333-8444-555555555555"}, Options{})
 	if err != nil || res.NotCreated != "Ignoring pipeline due to CI skip in the commit" {
 		t.Fatalf("not created: %+v, %v", res, err)
 	}

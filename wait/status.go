@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Overall statuses, the `status` output.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Options tune a wait. Zero durations take the SPEC defaults.
@@ -154,11 +154,10 @@ type waiter struct {
 	unknown map[string]bool   // statuses already logged
 }
 
-func (w *waiter) elapsed() time.Duration { return w.c.Clk().Now().Sub(w.start) }
+func (w *waiter) elapsed() time.Duration { return w.c.Now().Sub(w.start) }
 
 func (w *waiter) run(ctx context.Context) error {
-	clk := w.c.Clk()
-	w.start = clk.Now()
+	w.start = w.c.Now()
 	deadline := w.start.Add(w.o.Timeout)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = w.o.PollInterval
@@ -166,7 +165,7 @@ func (w *waiter) run(ctx context.Context) error {
 	b.Multiplier = 1.5
 	b.RandomizationFactor = 0.2
 	b.MaxElapsedTime = 0
-	b.Clock = clk
+	b.Clock = w.c
 	b.Reset()
 	lastChange, lastLine := w.start, w.start
 	var failingSince time.Time
@@ -175,13 +174,13 @@ func (w *waiter) run(ctx context.Context) error {
 	// A pipeline just triggered is certainly still pending: look after the
 	// first interval rather than at once.
 	if p := w.res.Pipeline; p.State == circleci.StatePending || p.State == circleci.StateSetupPending {
-		if err := clk.Sleep(ctx, w.o.PollInterval); err != nil {
+		if err := w.c.Sleep(ctx, w.o.PollInterval); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
 	for {
 		changed, err := w.poll(ctx)
-		now := clk.Now()
+		now := w.c.Now()
 		switch {
 		case ctx.Err() != nil:
 			return w.stop(interruption(ctx))
@@ -225,7 +224,7 @@ func (w *waiter) run(ctx context.Context) error {
 			b.Reset()
 		}
 		d := min(max(min(b.NextBackOff(), w.o.MaxPollInterval), w.c.PausedFor()), deadline.Sub(now))
-		if err := clk.Sleep(ctx, d); err != nil {
+		if err := w.c.Sleep(ctx, d); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 )

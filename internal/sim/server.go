@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 )
 
@@ -92,7 +92,7 @@ type workflow struct {
 // New makes a simulator over sc; clk nil means the real clock.
 func New(sc *Scenario, clk clock.Clock) *Server {
 	if clk == nil {
-		clk = clock.Real
+		clk = circleci.SystemClock
 	}
 	s := &Server{sc: sc, clk: clk, start: clk.Now(), byID: map[string]*pipeline{},
 		wfByID: map[string]*workflow{}, numbers: map[string]int64{}, hits: make([]int, len(sc.Faults))}

@@ -175,7 +175,7 @@ func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
 
 func fixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "circleci", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "circleci", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
