@@ -345,12 +345,12 @@ func (c *Client) Pipeline(ctx context.Context, id string) (Pipeline, error) {
 
 // Workflows reads every page of GET /pipeline/{id}/workflow.
 func (c *Client) Workflows(ctx context.Context, pipelineID string) ([]Workflow, error) {
-	return list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, ParseWorkflow)
+	return list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, parseWorkflow)
 }
 
 // Jobs reads every page of GET /workflow/{id}/job.
 func (c *Client) Jobs(ctx context.Context, workflowID string) ([]Job, error) {
-	return list(ctx, c, "/workflow/"+url.PathEscape(workflowID)+"/job", maxPages, ParseJob)
+	return list(ctx, c, "/workflow/"+url.PathEscape(workflowID)+"/job", maxPages, parseJob)
 }
 
 // MyPipelines reads the first pages (newest first) of the pipelines the
@@ -378,7 +378,7 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 		if err != nil {
 			return nil, err
 		}
-		p, err := ParsePage(body)
+		p, err := parsePage(body)
 		if err != nil {
 			return nil, bad(err)
 		}

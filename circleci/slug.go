@@ -52,7 +52,7 @@ func (s Slug) String() string { return s.VCS + "/" + s.Org + "/" + s.Project }
 // IsCircleCI reports whether the slug is of the circleci/<org-id>/<project-id> form.
 func (s Slug) IsCircleCI() bool { return s.VCS == "circleci" }
 
-// Short spells the VCS the way API v2 bodies do: gh and bb (reference §3).
+// Short spells the VCS the way API v2 bodies do: gh and bb.
 func (s Slug) Short() Slug { return s.spell(1, 0) }
 
 // Long spells the VCS the way the web app's links do: github and bitbucket.

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// WebURLs builds links to CircleCI's web app (reference §11).
+// WebURLs builds links to CircleCI's web app, in the form of its own links.
 type WebURLs struct {
 	Base string // e.g. "https://app.circleci.com"
 }

@@ -11,7 +11,6 @@ package trigger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/tidwall/gjson"
 )
 
 // Request is what to trigger.
@@ -86,7 +84,7 @@ func (r Request) post() (string, any) {
 	if len(r.Parameters) > 0 {
 		body["parameters"] = r.Parameters
 	}
-	// pipeline/run is known to accept the short provider names (reference §3).
+	// pipeline/run is known to accept the short provider names (gh, bb).
 	return r.Slug.Short().Path() + "/pipeline/run", body
 }
 
@@ -256,14 +254,9 @@ func matches(p circleci.Pipeline, r Request, since time.Time) bool {
 		return false
 	}
 	// trigger_parameters, where CircleCI shows the parameters, must agree.
-	if tp := p.TriggerParameters; tp.IsObject() {
+	if tp := p.TriggerParameters; tp != nil {
 		for k, v := range r.Parameters {
-			got := tp.Get(gjson.Escape(k))
-			if !got.Exists() {
-				continue
-			}
-			want, _ := json.Marshal(v)
-			if got.Raw != string(want) {
+			if got, ok := tp[k]; ok && got != v {
 				return false
 			}
 		}

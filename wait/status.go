@@ -105,7 +105,7 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 		return verdict{}
 	case state != circleci.StateCreated:
 		// A setup workflow that failed or was canceled means that no
-		// continuation is coming (reference §13.3), whatever the state says.
+		// continuation is coming, whatever the state says.
 		if !settled || anyReal || !(anyFailed || anyCanceled) {
 			return verdict{}
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
-// Options tune a wait. Zero durations take the SPEC defaults.
+// Options tune a wait. Zero durations take the defaults their comments give.
 type Options struct {
 	Timeout         time.Duration // 30m
 	PollInterval    time.Duration // 2s: the first and smallest gap between polls

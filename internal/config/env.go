@@ -11,7 +11,8 @@ type repo struct {
 	slug, branch, tag string
 }
 
-// currentRepo reads the GitHub or CircleCI environment (SPEC §1).
+// currentRepo reads the GitHub or CircleCI environment: the repository
+// the job runs for, the default project, and its branch or tag.
 func currentRepo(getenv func(string) string) repo {
 	if r := getenv("GITHUB_REPOSITORY"); r != "" && getenv("GITHUB_ACTIONS") == "true" {
 		return githubRepo(getenv, r)
