@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 var binary string
@@ -121,7 +122,7 @@ func (p *process) with(kv ...string) *process {
 func (p *process) run() result {
 	t := p.t
 	t.Helper()
-	s, host := sim.Start(t, p.scenario, nil)
+	s, host := simtest.Start(t, sim.MustParse(p.scenario), nil)
 	dir := t.TempDir()
 	env := []string{"CIRCLE_HOST=" + host}
 	if _, ok := p.env["PATH"]; !ok {
