@@ -45,6 +45,13 @@ type call struct {
 
 func (c call) do(method, path, contentType, body string) (int, []byte) {
 	c.t.Helper()
+	resp, b := c.send(method, path, contentType, body)
+	return resp.StatusCode, b
+}
+
+// send is do with the whole response, its body read.
+func (c call) send(method, path, contentType, body string) (*http.Response, []byte) {
+	c.t.Helper()
 	req, _ := http.NewRequest(method, c.host+"/api/v2"+path, strings.NewReader(body))
 	if c.token != "" {
 		req.Header.Set("Circle-Token", c.token)
@@ -57,8 +64,11 @@ func (c call) do(method, path, contentType, body string) (int, []byte) {
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return resp, b
 }
 
 func (c call) json(method, path, body string) (int, map[string]any) {
