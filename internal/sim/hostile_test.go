@@ -515,3 +515,19 @@ func TestScenarioAsGoValue(t *testing.T) {
 		t.Errorf("a user's token is not accepted: tokens %v", sc.Tokens)
 	}
 }
+
+func TestBuiltinScenarios(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"demo", "hostile"} {
+		sc, err := sim.Open(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		_, c, _ := start(t, sc)
+		c.token = sc.Tokens[0]
+		if code, _ := c.do("GET", "/me", "", ""); code != 200 {
+			t.Errorf("%s: GET /me = %d", name, code)
+		}
+	}
+}

@@ -2,7 +2,9 @@
 // uses: both trigger endpoints with CircleCI's validation and messages,
 // pipelines that move through their states on the simulator's clock,
 // workflows that appear asynchronously, run, fail, hold and get canceled,
-// dynamic config, paginated lists with opaque tokens, and faults on demand.
+// dynamic config, paginated lists with opaque tokens, and faults on demand:
+// failing, late, hanging or mangled answers, lagging and lying lists, other
+// users' pipelines, a skewed clock, a rate limit and hostile strings.
 // Its answers follow the recorded fixtures and the OpenAPI spec; where
 // CircleCI's behaviour is not documented the choice is marked "synthetic".
 package sim
