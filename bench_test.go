@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 func median(v []float64) float64 {
@@ -42,7 +43,7 @@ func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64)
 // tool's own cost: process start, input checks, output. start-ms is the
 // part of it a bare start and exit of the binary (--version) costs.
 func BenchmarkTriggerOnly(b *testing.B) {
-	_, host := sim.Start(b, world, nil)
+	_, host := simtest.Start(b, sim.MustParse(world), nil)
 	var runs, raws, overheads, starts []float64
 	for b.Loop() {
 		tr := &http.Transport{}
@@ -86,7 +87,7 @@ func BenchmarkFanout50(b *testing.B) {
 	all := "[" + strings.Join(targets, ",") + "]"
 	var singles, fans, ratios, peaks []float64
 	for b.Loop() {
-		_, host := sim.Start(b, world, nil)
+		_, host := simtest.Start(b, sim.MustParse(world), nil)
 		single, _ := runBinary(b, host, "--project-slug", "gh/acme/svc0")
 		fan, _ := runBinary(b, host, "--targets", all)
 		_, peak := runBinary(b, host, "--targets", all, "--wait")
@@ -109,7 +110,7 @@ func BenchmarkWaitProcess20s(b *testing.B) {
 	var lags, rates []float64
 	for b.Loop() {
 		simStart := time.Now()
-		s, host := sim.Start(b, world, nil)
+		s, host := simtest.Start(b, sim.MustParse(world), nil)
 		start := time.Now()
 		run, _ := runBinary(b, host, "--project-slug", "gh/acme/api", "--wait")
 		exit := start.Add(run)

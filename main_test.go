@@ -23,6 +23,7 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/internal/cli"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 var binary string
@@ -167,7 +168,7 @@ func (p *process) runInProcess() result {
 func (p *process) runProcess() result {
 	t := p.t
 	t.Helper()
-	s, host := sim.Start(t, p.scenario, nil)
+	s, host := simtest.Start(t, sim.MustParse(p.scenario), nil)
 	dir := t.TempDir()
 	env := []string{"CIRCLE_HOST=" + host}
 	if _, ok := p.env["PATH"]; !ok {

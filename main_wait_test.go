@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 // fast: the shortest polls the command accepts (time is fake in-process).
@@ -154,7 +155,7 @@ func TestSIGTERMMidWaitCancelsDownstream(t *testing.T) {
 
 func TestWaitForAnExistingPipeline(t *testing.T) {
 	t.Parallel()
-	s, host := sim.Start(t, world, nil)
+	s, host := simtest.Start(t, sim.MustParse(world), nil)
 	// Trigger without waiting, then wait by id.
 	cmd := exec.Command(binary, "--project-slug", "gh/acme/web", "--json")
 	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + token}

@@ -11,6 +11,7 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 const token = "fake-token-trigger"
@@ -22,7 +23,7 @@ func start(t *testing.T, faults string) (*sim.Server, *circleci.Client) {
 	  {"slug":"circleci/org1/proj1","definitions":["11111111-2222-4333-8444-555555555555"],"not_created":"Ignoring pipeline due to CI skip in the commit"}
 	],"faults":[%s]}`, token, faults)
 	clk := clock.NewFake(time.Now())
-	s, host := sim.Start(t, sc, clk)
+	s, host := simtest.Start(t, sim.MustParse(sc), clk)
 	return s, &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 }
 

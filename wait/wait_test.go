@@ -12,6 +12,7 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 const token = "fake-token-wait"
@@ -21,7 +22,7 @@ const token = "fake-token-wait"
 func setup(t testing.TB, scenario string) (*sim.Server, *circleci.Client, circleci.Pipeline, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	s, host := sim.Start(t, scenario, clk)
+	s, host := simtest.Start(t, sim.MustParse(scenario), clk)
 	c := &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 	_, body, err := c.Do(context.Background(), "POST", "/project/gh/acme/p/pipeline", nil, map[string]any{})
 	if err != nil {
