@@ -47,7 +47,18 @@ func TestMain(m *testing.M) {
 const token = "fake-token-3f9c2a71-not-real"
 
 // world is the scenario most tests share: each project behaves one way.
-const world = `{
+// Tests that need more change a copy of it.
+func world() *sim.Scenario { return sim.MustParse(worldJSON) }
+
+// withFaults is the world with faults injected.
+func withFaults(faults ...sim.Fault) *sim.Scenario {
+	sc := world()
+	sc.Faults = faults
+	return sc
+}
+
+// worldJSON is the world as a scenario file, the way users write theirs.
+const worldJSON = `{
   "tokens": ["fake-token-3f9c2a71-not-real"],
   "projects": [
     {"slug": "gh/acme/api", "branches": ["main", "feature/*", "pull/*"], "tags": ["v*"],
@@ -96,7 +107,7 @@ type result struct {
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
 type process struct {
 	t        *testing.T
-	scenario string
+	scenario *sim.Scenario
 	env      map[string]string
 	args     []string
 	shell    string                       // set: run this script with bash instead of the binary
@@ -105,13 +116,13 @@ type process struct {
 }
 
 func cmdline(t *testing.T, args ...string) *process {
-	return &process{t: t, scenario: world, env: map[string]string{"CIRCLE_TOKEN": token}, args: args}
+	return &process{t: t, scenario: world(), env: map[string]string{"CIRCLE_TOKEN": token}, args: args}
 }
 
 // github runs the command as action.yml runs it: inputs as INPUT_*, the
 // GitHub environment, output and summary files.
 func github(t *testing.T, inputs map[string]string) *process {
-	p := &process{t: t, scenario: world, env: map[string]string{
+	p := &process{t: t, scenario: world(), env: map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/api", "GITHUB_REF": "refs/heads/main",
 		"GITHUB_EVENT_NAME": "push", "INPUT_TOKEN": token, "CIRCLECI_TRIGGER_SURFACE": "action",
 	}}
@@ -154,7 +165,7 @@ func (p *process) runInProcess() result {
 	t := p.t
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	s, host := sim.Start(t, p.scenario, clk)
+	s, host := simtest.Start(t, p.scenario, clk)
 	dir := t.TempDir()
 	env := map[string]string{"CIRCLE_HOST": host}
 	maps.Copy(env, p.files(dir))
@@ -168,7 +179,7 @@ func (p *process) runInProcess() result {
 func (p *process) runProcess() result {
 	t := p.t
 	t.Helper()
-	s, host := simtest.Start(t, sim.MustParse(p.scenario), nil)
+	s, host := simtest.Start(t, p.scenario, nil)
 	dir := t.TempDir()
 	env := []string{"CIRCLE_HOST=" + host}
 	if _, ok := p.env["PATH"]; !ok {
@@ -236,14 +247,8 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 	return out
 }
 
-func (r result) requests(method, pathSub string) []sim.Request {
-	var out []sim.Request
-	for _, q := range r.sim.Requests() {
-		if q.Method == method && strings.Contains(q.Path, pathSub) {
-			out = append(out, q)
-		}
-	}
-	return out
+func (r result) requests(method, pathGlob string) []sim.Request {
+	return r.sim.Matching(method, pathGlob)
 }
 
 func (r result) expect(t *testing.T, code int, wantOut ...string) {
@@ -299,7 +304,7 @@ func TestTriggerByTag(t *testing.T) {
 	t.Parallel()
 	r := cmdline(t, "--project-slug", "gh/acme/api", "--tag", "v1.2.0").run()
 	r.expect(t, 0, "on tag v1.2.0")
-	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"tag":"v1.2.0"}` {
+	if got := jsonOf(body(t, r.requests("POST", "/project/*/pipeline")[0])); got != `{"tag":"v1.2.0"}` {
 		t.Errorf("body = %s", got)
 	}
 }
@@ -308,7 +313,7 @@ func TestTriggerThroughPipelineRun(t *testing.T) {
 	t.Parallel()
 	r := cmdline(t, "--project-slug", "github/acme/api", "--branch", "main", "--definition-id", "2338d0ae-5541-4bbf-88a2-55e9f7281f80", "--parameters", `{"deploy":false}`).run()
 	r.expect(t, 0, "Pipeline #1")
-	q := r.requests("POST", "/pipeline/run")
+	q := r.requests("POST", "/project/*/pipeline/run")
 	if len(q) != 1 || q[0].Path != "/project/gh/acme/api/pipeline/run" {
 		t.Fatalf("requests: %+v", r.sim.Requests())
 	}
@@ -365,7 +370,7 @@ func TestGitHubPullRequestFromAFork(t *testing.T) {
 	os.WriteFile(ev, []byte(`{"pull_request":{"head":{"repo":{"full_name":"someone/api"}},"base":{"repo":{"full_name":"acme/api"}}}}`), 0o600)
 	r := github(t, nil).with("GITHUB_EVENT_NAME", "pull_request", "GITHUB_REF", "refs/pull/42/merge", "GITHUB_HEAD_REF", "patch-1", "GITHUB_EVENT_PATH", ev).run()
 	r.expect(t, 0)
-	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"branch":"pull/42/head"}` {
+	if got := jsonOf(body(t, r.requests("POST", "/project/*/pipeline")[0])); got != `{"branch":"pull/42/head"}` {
 		t.Errorf("body = %s", got)
 	}
 }

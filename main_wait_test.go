@@ -65,11 +65,12 @@ func TestWaitOutcomes(t *testing.T) {
 			}},
 		{"workflows over several pages", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/many")
-			p.scenario = strings.Replace(world, `"projects"`, `"page_size": 2, "projects"`, 1)
+			p.scenario = world()
+			p.scenario.PageSize = 2
 			return p
 		}, 1, []string{"w1", "w5                       failed"}, func(t *testing.T, r result) {
 			followed := 0
-			for _, q := range r.requests("GET", "/workflow") {
+			for _, q := range r.requests("GET", "/pipeline/*/workflow") {
 				if strings.Contains(q.Query, "page-token=") {
 					followed++
 				}
@@ -80,7 +81,7 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"429 with Retry-After", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = strings.Replace(world, `"projects"`, `"faults": [{"method": "GET", "path": "/pipeline/*/workflow", "status": 429, "retry_after": "1", "body": "Rate limited.", "count": 1}], "projects"`, 1)
+			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "1", Body: "Rate limited.", Count: 1})
 			return p
 		}, 0, []string{"429 Too Many Requests: Rate limited.", "still waiting"}, func(t *testing.T, r result) {
 			reqs := r.sim.Requests()
@@ -92,19 +93,19 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"burst of 503s", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = strings.Replace(world, `"projects"`, `"faults": [{"method": "GET", "path": "/pipeline/*", "status": 503, "count": 5}], "projects"`, 1)
+			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 503, Count: 5})
 			return p
 		}, 0, []string{"503 Service Unavailable", "the API answers again"}, nil},
 		{"timeout without cancel", func(t *testing.T) *process { return waitFor(t, "gh/acme/slow", "--timeout", "1500ms") }, 8,
 			[]string{"timed out while waiting for build=running"}, func(t *testing.T, r result) {
-				if n := len(r.requests("POST", "/cancel")); n != 0 {
+				if n := len(r.requests("POST", "/workflow/*/cancel")); n != 0 {
 					t.Errorf("%d cancel requests without cancel-on-exit", n)
 				}
 			}},
 		{"timeout with cancel-on-exit", func(t *testing.T) *process {
 			return waitFor(t, "gh/acme/slow", "--timeout", "1500ms", "--cancel-on-exit")
 		}, 8, []string{"canceled workflow build (cancel-on-exit)"}, func(t *testing.T, r result) {
-			if n := len(r.requests("POST", "/cancel")); n != 1 {
+			if n := len(r.requests("POST", "/workflow/*/cancel")); n != 1 {
 				t.Errorf("%d cancel requests, want 1 (docs had finished)", n)
 			}
 		}},
@@ -148,14 +149,14 @@ func TestSIGTERMMidWaitCancelsDownstream(t *testing.T) {
 	p.signal = sigterm(t, 1)
 	r := p.run()
 	r.expect(t, 6, "interrupted while waiting for build=running", "canceled workflow build")
-	if n := len(r.requests("POST", "/cancel")); n != 1 {
+	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 1 {
 		t.Errorf("%d cancel requests, want 1", n)
 	}
 }
 
 func TestWaitForAnExistingPipeline(t *testing.T) {
 	t.Parallel()
-	s, host := simtest.Start(t, sim.MustParse(world), nil)
+	s, host := simtest.Start(t, world(), nil)
 	// Trigger without waiting, then wait by id.
 	cmd := exec.Command(binary, "--project-slug", "gh/acme/web", "--json")
 	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + token}

@@ -72,16 +72,6 @@ func (l *logs) count(sub string) int {
 	return n
 }
 
-func countRequests(s *sim.Server, method, sub string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Method == method && strings.Contains(r.Path, sub) {
-			n++
-		}
-	}
-	return n
-}
-
 func TestLongPipelineIsGentleAndPrompt(t *testing.T) {
 	t.Parallel()
 	s, c, p, clk := setup(t, scenario(`{"name":"build","duration":"20m"},{"name":"lint","duration":"30s"}`))
@@ -104,7 +94,7 @@ func TestLongPipelineIsGentleAndPrompt(t *testing.T) {
 	if got := l.count("progress  build running"); got != 1 {
 		t.Errorf("build running reported %d times, want once per change:\n%s", got, strings.Join(l.lines, "\n"))
 	}
-	if countRequests(s, "GET", "/pipeline/"+p.ID) == 0 {
+	if s.Count("GET", "/pipeline/"+p.ID) == 0 {
 		t.Error("never read the pipeline")
 	}
 	// 20 quiet minutes: a reminder every 5, not a line per poll.
@@ -140,7 +130,7 @@ func TestTimeoutNamesWhatRunsAndCancels(t *testing.T) {
 			if took := clk.Now().Sub(start); took < 10*time.Minute || took > 10*time.Minute+time.Second {
 				t.Errorf("timed out after %s", took)
 			}
-			cancels := countRequests(s, "POST", "/cancel")
+			cancels := s.Count("POST", "/workflow/*/cancel")
 			if want := map[bool]int{false: 0, true: 1}[cancel]; cancels != want || len(res.Canceled) != want {
 				t.Errorf("cancel requests = %d, reported %d, want %d", cancels, len(res.Canceled), want)
 			}
@@ -162,7 +152,7 @@ func TestInterruptedWaitCancelsWithCancelOnExit(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || res.Status != StatusCanceled {
 		t.Fatalf("Wait = %s, %v", res.Status, err)
 	}
-	if n := countRequests(s, "POST", "/cancel"); n != 2 || len(res.Canceled) != 2 {
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(res.Canceled) != 2 {
 		t.Errorf("cancel requests = %d (reported %d), want 2: build and the held deploy", n, len(res.Canceled))
 	}
 }

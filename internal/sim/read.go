@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 func (s *Server) pipelineJSON(p *pipeline, now time.Time) map[string]any {

@@ -5,6 +5,7 @@ package simtest
 
 import (
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
@@ -24,4 +25,12 @@ func Start(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Server, strin
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(s.Close) // runs first: releases hanging requests so Close can return
 	return s, srv.URL
+}
+
+// Median of the figures a benchmark collected, which it reports rather
+// than their mean: these machines are shared and noisy.
+func Median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
