@@ -32,13 +32,13 @@ type Outcome struct {
 }
 
 // Status is the outcome's `status`.
-func (o Outcome) Status() string {
+func (oc Outcome) Status() string {
 	switch {
-	case o.Wait != nil:
-		return o.Wait.Status
-	case o.Err != nil:
+	case oc.Wait != nil:
+		return oc.Wait.Status
+	case oc.Err != nil:
 		return "not-triggered"
-	case o.Trigger.NotCreated != "":
+	case oc.Trigger.NotCreated != "":
 		return "not-created"
 	}
 	return wait.StatusTriggered
