@@ -88,18 +88,25 @@ func TestParseMessage(t *testing.T) {
 
 func TestParseRejectsWhatCannotBeRead(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{``, `<html>`, `{"id":"x"}`, `{"id":"x","number":"3","state":"created"}`, `[]`, `{"number":1,"state":"created"`} {
-		if p, err := ParsePipeline([]byte(body)); err == nil {
-			t.Errorf("ParsePipeline(%q) = %+v, want an error", body, p)
+	for body, want := range map[string]string{
+		``:           "not JSON: an empty body",
+		`<html>`:     "not JSON: an HTML page",
+		`{"id":"x"}`: "pipeline is missing id, number or state",
+		`{"id":"x","number":"3","state":"created"}`: "pipeline is missing id, number or state",
+		`[]`:                            "expected a JSON object, got \"[]\"",
+		`{"number":1,"state":"created"`: "not JSON",
+	} {
+		if p, err := ParsePipeline([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePipeline(%q) = %+v, %v; want an error saying %q", body, p, err, want)
 		}
 	}
-	for _, body := range []string{`{}`, `{"items":{}}`, `{"items":null}`, `nope`} {
-		if _, err := parsePage([]byte(body)); err == nil {
-			t.Errorf("parsePage(%q) accepted", body)
+	for body, want := range map[string]string{`{}`: `no "items" array`, `{"items":{}}`: `no "items" array`, `{"items":null}`: `no "items" array`, `nope`: "not JSON"} {
+		if _, err := parsePage([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parsePage(%q): %v, want an error saying %q", body, err, want)
 		}
 	}
-	if _, err := parseWorkflow(gjson.Parse(`{"id":"x","name":"w"}`)); err == nil {
-		t.Error("workflow without status accepted")
+	if _, err := parseWorkflow(gjson.Parse(`{"id":"x","name":"w"}`)); err == nil || err.Error() != "workflow is missing id, name or status" {
+		t.Errorf("workflow without status: %v", err)
 	}
 }
 

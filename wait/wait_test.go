@@ -311,7 +311,12 @@ func TestOnHoldPolicies(t *testing.T) {
 	} {
 		_, c, p, _ := setup(t, scenario(wfs))
 		res, err := Wait(context.Background(), c, p, Options{OnHold: tc.policy, Timeout: 5 * time.Minute})
-		if res.Status != tc.status || (tc.isErr == nil) != (err == nil) {
+		var down *DownstreamError
+		switch {
+		case res.Status != tc.status,
+			tc.isErr == nil && err != nil,
+			tc.isErr == ErrTimeout && !errors.Is(err, ErrTimeout),
+			tc.policy == HoldFail && (!errors.As(err, &down) || down.Status != StatusOnHold):
 			t.Errorf("on-hold %s: %s, %v", tc.policy, res.Status, err)
 		}
 		if tc.policy != HoldWait && len(res.Jobs) != 1 {

@@ -333,9 +333,11 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "-1s", "1e9", "forever", "8d", "200h", "99999999999"} {
-		if got, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q) = %s, want an error", in, got)
+	for in, want := range map[string]string{"": "is not a duration", "0": "must be more than zero", "-1s": "must be more than zero",
+		"1e9": "is not a duration", "forever": "is not a duration", "8d": "is not a duration", "200h": "out of range",
+		"99999999999": "out of range"} {
+		if got, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseDuration(%q) = %s, %v; want an error saying %q", in, got, err, want)
 		}
 	}
 }
