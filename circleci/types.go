@@ -48,6 +48,23 @@ func (p Pipeline) ProjectSlugOr(slug string) string {
 	return slug
 }
 
+// workflowStatuses are the workflow statuses the API documents (its enum,
+// and "queued", which the docs mention), each with whether it is final.
+var workflowStatuses = map[string]bool{
+	"success": true, "failed": true, "error": true, "canceled": true, "unauthorized": true, "not_run": true,
+	"running": false, "failing": false, "on_hold": false, "queued": false,
+}
+
+// KnownStatus reports whether this version knows a workflow status.
+func KnownStatus(status string) bool {
+	_, ok := workflowStatuses[status]
+	return ok
+}
+
+// Final reports whether a workflow with this status has ended: an unknown
+// status has not.
+func (w Workflow) Final() bool { return workflowStatuses[w.Status] }
+
 // Workflow is one workflow of a pipeline.
 type Workflow struct {
 	ID             string

@@ -36,13 +36,6 @@ const (
 	held                  // on hold, counted as finished (on-hold: succeed or fail)
 )
 
-// known lists the workflow statuses of the API's enum plus "queued", which
-// the docs mention; anything else is waited on and logged once.
-var known = map[string]bool{
-	"success": true, "running": true, "not_run": true, "failed": true, "error": true,
-	"failing": true, "on_hold": true, "canceled": true, "unauthorized": true, "queued": true,
-}
-
 // classify maps a workflow status to its class under the options' policies.
 func classify(status string, o policy) class {
 	switch status {

@@ -258,7 +258,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		}
 		changed = true
 		w.seen[wf.ID] = wf.Status
-		if !known[wf.Status] && !w.unknown[wf.Status] {
+		if !circleci.KnownStatus(wf.Status) && !w.unknown[wf.Status] {
 			w.unknown[wf.Status] = true
 			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
 		}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Scenario is the simulator's world: who may call it, which projects exist,
@@ -387,7 +389,7 @@ func (p *Project) normalize(at string, listLag Duration) []error {
 			w.Steps = []Step{{At: 0, Status: "running"}, {At: w.Duration, Status: w.Status}}
 		}
 		for _, st := range w.Steps {
-			if _, known := workflowStatuses[st.Status]; !known && !strings.HasPrefix(st.Status, "x-") {
+			if !circleci.KnownStatus(st.Status) && !strings.HasPrefix(st.Status, "x-") {
 				errs = append(errs, fmt.Errorf("%s.workflows[%d]: unknown status %q (statuses made up on purpose start with x-)", at, j, st.Status))
 			}
 		}

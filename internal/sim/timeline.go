@@ -1,16 +1,13 @@
 package sim
 
-import "time"
+import (
+	"time"
 
-// workflowStatuses are the workflow statuses the API documents, each with
-// whether it is terminal.
-var workflowStatuses = map[string]bool{
-	"success": true, "failed": true, "error": true, "canceled": true, "unauthorized": true, "not_run": true,
-	"running": false, "failing": false, "on_hold": false, "queued": false,
-}
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+)
 
 // terminal reports whether a workflow status is final.
-func terminal(st string) bool { return workflowStatuses[st] }
+func terminal(st string) bool { return circleci.Workflow{Status: st}.Final() }
 
 func (p *pipeline) setup() []*workflow {
 	var out []*workflow
