@@ -513,7 +513,8 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		r = cmdline(t, "completion", sh).run()
-		if r.code != 0 || !strings.Contains(r.stdout, "circleci-trigger") || !strings.Contains(r.stdout, "project-slug") || !strings.Contains(r.stdout, "wait succeed fail") {
+		if r.code != 0 || !strings.Contains(r.stdout, "circleci-trigger") || !strings.Contains(r.stdout, "project-slug") ||
+			!strings.Contains(r.stdout, "wait succeed fail") || strings.Contains(r.stdout, "%!") {
 			t.Errorf("completion %s: %d\n%s%s", sh, r.code, r.stdout, r.stderr)
 		}
 	}

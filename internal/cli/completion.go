@@ -38,15 +38,7 @@ complete -F _circleci_trigger circleci-trigger
 		fmt.Fprintln(c.Stdout, "#compdef circleci-trigger\n# zsh completion for circleci-trigger; put it in your $fpath as _circleci-trigger")
 		fmt.Fprintln(c.Stdout, "_arguments \\")
 		for _, f := range flags {
-			val := ""
-			switch {
-			case words[f] != "":
-				val = fmt.Sprintf(":%s:(%s)", f, words[f])
-			case f == "targets":
-				val = ":targets:_files"
-			case !config.IsBoolFlag(f):
-				val = ":" + f + ":"
-			}
+			val := arg(f, words, ":%[1]s:(%[2]s)", ":targets:_files", ":%[1]s:", "")
 			fmt.Fprintf(c.Stdout, "  '--%s[%s]%s' \\\n", f, strings.ReplaceAll(config.FlagUsage(f), "'", "'\\''"), zshEscape(val))
 		}
 		fmt.Fprintln(c.Stdout, "  '1:command:(completion)'")
@@ -54,15 +46,7 @@ complete -F _circleci_trigger circleci-trigger
 		fmt.Fprintln(c.Stdout, "# fish completion for circleci-trigger; save as ~/.config/fish/completions/circleci-trigger.fish")
 		fmt.Fprintln(c.Stdout, "complete -c circleci-trigger -n __fish_use_subcommand -a completion -d 'print a shell completion script'")
 		for _, f := range flags {
-			opt := ""
-			switch {
-			case words[f] != "":
-				opt = fmt.Sprintf(" -x -a '%s'", words[f])
-			case f == "targets":
-				opt = " -r -F"
-			case !config.IsBoolFlag(f):
-				opt = " -x"
-			}
+			opt := arg(f, words, " -x -a '%[2]s'", " -r -F", " -x", "")
 			fmt.Fprintf(c.Stdout, "complete -c circleci-trigger -l %s%s -d '%s'\n", f, opt, strings.ReplaceAll(config.FlagUsage(f), "'", "\\'"))
 		}
 	default:
@@ -70,6 +54,23 @@ complete -F _circleci_trigger circleci-trigger
 		return exit.BadInput
 	}
 	return exit.OK
+}
+
+// arg is how a shell completes the value of flag f: from its words, a
+// file name (targets), any text, or nothing (a boolean flag). The formats
+// take the flag's name and its words as arguments 1 and 2.
+func arg(f string, words map[string]string, fromWords, file, text, none string) string {
+	switch {
+	case words[f] != "":
+		return fmt.Sprintf(fromWords, f, words[f])
+	case f == "targets":
+		return file
+	case config.IsBoolFlag(f):
+		return none
+	case strings.Contains(text, "%"):
+		return fmt.Sprintf(text, f)
+	}
+	return text
 }
 
 func zshEscape(s string) string { return strings.ReplaceAll(s, "[", `\[`) }
