@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,17 +103,20 @@ type result struct {
 	outputs        map[string]string
 	summary        string
 	sim            *sim.Server
+	elapsed        time.Duration // in-process: time on the fake clock
 }
 
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
 type process struct {
-	t        *testing.T
-	scenario *sim.Scenario
-	env      map[string]string
-	args     []string
-	shell    string                       // set: run this script with bash instead of the binary
-	signal   func(*exec.Cmd, *sim.Server) // optional: act while it runs
-	process  bool                         // run the built binary, on the real clock
+	t         *testing.T
+	scenario  *sim.Scenario
+	env       map[string]string
+	args      []string
+	shell     string                       // set: run this script with bash instead of the binary
+	signal    func(*exec.Cmd, *sim.Server) // optional: act while it runs
+	process   bool                         // run the built binary, on the real clock
+	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
+	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -166,14 +170,21 @@ func (p *process) runInProcess() result {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	s, host := simtest.Start(t, p.scenario, clk)
+	if p.prepare != nil {
+		p.prepare(s)
+	}
 	dir := t.TempDir()
 	env := map[string]string{"CIRCLE_HOST": host}
 	maps.Copy(env, p.files(dir))
 	maps.Copy(env, p.env)
 	var stdout, stderr bytes.Buffer
-	cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test", Clock: clk}
+	cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
+		Clock: clk, Transport: p.transport}
+	start := clk.Now()
 	code := cmd.Run(context.Background(), p.args)
-	return p.result(dir, s, int(code), stdout.String(), stderr.String())
+	r := p.result(dir, s, int(code), stdout.String(), stderr.String())
+	r.elapsed = clk.Now().Sub(start)
+	return r
 }
 
 func (p *process) runProcess() result {

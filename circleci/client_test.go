@@ -182,16 +182,52 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestListStopsOnARepeatedPageToken(t *testing.T) {
+// A list that would never end costs a request or two, not a hundred.
+func TestListsThatNeverEnd(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		page  func(n int32) string
+		want  string // "" for no error
+		calls int32
+	}{
+		{"repeated token", func(n int32) string {
+			return fmt.Sprintf(`{"items":[{"id":"w%d","name":"b","status":"success"}],"next_page_token":"same"}`, n)
+		}, "came back twice", 2},
+		{"fresh tokens, empty pages", func(n int32) string { return fmt.Sprintf(`{"items":[],"next_page_token":"t%d"}`, n) }, "", 1},
+		{"fresh tokens, the same items", func(n int32) string {
+			return fmt.Sprintf(`{"items":[{"id":"w1","name":"b","status":"success"}],"next_page_token":"t%d"}`, n)
+		}, "item w1 listed twice", 2},
+	} {
+		var n atomic.Int32
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tc.page(n.Add(1))) })
+		_, err := c.Workflows(context.Background(), "p")
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) || n.Load() != tc.calls {
+			t.Errorf("%s: err = %v after %d requests; want %q after %d", tc.name, err, n.Load(), tc.want, tc.calls)
+		}
+	}
+}
+
+// MyPipelines reads back page after page until it meets an older pipeline.
+func TestMyPipelinesReadsBackToSince(t *testing.T) {
+	t.Parallel()
+	since := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
 	var n atomic.Int32
 	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		fmt.Fprint(w, `{"items":[],"next_page_token":"same"}`)
+		i := n.Add(1) // page i holds pipelines created 30-i*5 and 28-i*5 seconds after midnight
+		fmt.Fprintf(w, `{"items":[{"id":"a%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"},
+			{"id":"b%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"}],"next_page_token":"t%d"}`,
+			i, 2*i, 30-i*5, i, 2*i+1, 28-i*5, i)
 	})
-	_, err := c.Workflows(context.Background(), "p")
-	if err == nil || !strings.Contains(err.Error(), "came back twice") || n.Load() != 2 {
-		t.Errorf("err = %v after %d requests", err, n.Load())
+	slug, _ := ParseSlug("gh/acme/api")
+	ps, complete, err := c.MyPipelines(context.Background(), slug, since, 10)
+	if err != nil || !complete || len(ps) != 8 || n.Load() != 4 {
+		t.Errorf("MyPipelines = %d pipelines, complete %v, %v after %d pages; want 8, true after 4", len(ps), complete, err, n.Load())
+	}
+	n.Store(0)
+	_, complete, err = c.MyPipelines(context.Background(), slug, since, 2)
+	if err != nil || complete {
+		t.Errorf("2 pages: complete %v, %v; want incomplete", complete, err)
 	}
 }
 

@@ -47,8 +47,7 @@ func ExampleStatusError() {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	c := &circleci.Client{BaseURL: srv.URL + "/api/v2", Token: "fake-token-not-real"}
-	slug, _ := circleci.ParseSlug("gh/acme/nope")
-	_, err := c.MyPipelines(context.Background(), slug, 1)
+	_, err := c.Me(context.Background())
 	fmt.Println(err)
-	// Output: GET /project/gh/acme/nope/pipeline/mine: 401 Unauthorized: Invalid token provided.
+	// Output: GET /me: 401 Unauthorized: Invalid token provided.
 }

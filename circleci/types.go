@@ -30,6 +30,7 @@ type Pipeline struct {
 	Branch      string   // vcs.branch
 	Tag         string   // vcs.tag
 	TriggerType string   // trigger.type
+	Actor       string   // trigger.actor.login
 	// TriggerParameters is trigger_parameters, decoded: strings, int64
 	// (float64 for other numbers), bools and nested objects; nil when the
 	// answer had none.
@@ -121,6 +122,7 @@ func pipelineFrom(r gjson.Result) (Pipeline, error) {
 		Branch:            r.Get("vcs.branch").String(),
 		Tag:               r.Get("vcs.tag").String(),
 		TriggerType:       r.Get("trigger.type").String(),
+		Actor:             r.Get("trigger.actor.login").String(),
 		TriggerParameters: decodeObject(r.Get("trigger_parameters")),
 	}
 	num := r.Get("number")

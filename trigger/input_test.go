@@ -2,10 +2,11 @@ package trigger
 
 import (
 	"encoding/json"
-	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 func TestParseParameters(t *testing.T) {

@@ -72,7 +72,9 @@ func (o *Options) defaults() {
 
 // Run triggers every request concurrently and, with Wait, waits for all of
 // them. Outcomes are in the order of reqs. A trigger in flight is never
-// abandoned because another target failed: only waits are cut short.
+// abandoned because another target failed: only waits are cut short. The
+// wait's timeout bounds each target's whole run, its trigger's retries
+// included.
 func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Options) []Outcome {
 	o.defaults()
 	labels := Labels(reqs)
@@ -80,25 +82,33 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 	waitCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	sem := make(chan struct{}, o.Concurrency)
+	claims := &trigger.Claims{}
+	deadline := c.Now().Add(o.WaitOpts.Timeout)
 	var wg sync.WaitGroup
 	for i, r := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			oc := Outcome{Label: labels[i], Request: r}
 			sem <- struct{}{}
 			oc.Trigger, oc.Err = trigger.Trigger(ctx, c, r, trigger.Options{
-				MaxRetryTime: min(2*time.Minute, o.WaitOpts.Timeout),
-				Logf:         func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
+				MaxRetryTime: 2 * time.Minute, Deadline: deadline, Claims: claims,
+				Logf: func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
 			})
 			<-sem
-			if oc.Err != nil {
+			oc.Pipeline = oc.Trigger.Pipeline
+			switch {
+			case oc.Err != nil && oc.Pipeline.ID != "":
+				// Interrupted while the trigger was in flight, which created
+				// a pipeline all the same.
+				o.Triggered(oc)
+				oc.interrupted(c, o)
+			case oc.Err != nil:
 				oc.Err = fmt.Errorf("trigger %s on %s: %w", r.Slug, r.Ref(), oc.Err)
-			} else {
-				oc.Pipeline = oc.Trigger.Pipeline
+			default:
 				o.Triggered(oc)
 				if o.Wait && oc.Trigger.NotCreated == "" {
-					oc.waitFor(waitCtx, c, o)
+					wo := o.WaitOpts
+					wo.Timeout = deadline.Sub(c.Now())
+					oc.waitFor(waitCtx, c, wo, o)
 				}
 			}
 			if oc.Err != nil && o.WaitOpts.FailFast && !errors.Is(oc.Err, wait.ErrStopped) && !errors.Is(oc.Err, wait.ErrInterrupted) {
@@ -106,35 +116,46 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 			}
 			oc.Code = exit.Of(oc.Err)
 			out[i] = oc
-		}()
+		})
 	}
 	wg.Wait()
 	return out
 }
 
-// Existing waits for a pipeline that was triggered elsewhere.
+// interrupted ends an outcome whose pipeline was created as the run was
+// interrupted: with cancel-on-exit, its workflows are canceled too.
+func (oc *Outcome) interrupted(c *circleci.Client, o Options) {
+	res := &wait.Result{Status: wait.StatusCanceled, Pipeline: oc.Pipeline}
+	if o.WaitOpts.CancelOnExit {
+		res.Canceled = wait.Cancel(c, oc.Pipeline, o.WaitOpts.CancelGrace, func(f string, a ...any) { o.Logf(oc.Label, f, a...) })
+	}
+	oc.Wait = res
+	oc.Err = fmt.Errorf("pipeline #%d of %s: %w", oc.Pipeline.Number, oc.Label, wait.ErrInterrupted)
+}
+
+// Existing waits for a pipeline that was triggered elsewhere. The wait
+// reads it first, riding out errors the API recovers from.
 func Existing(ctx context.Context, c *circleci.Client, id string, o Options) Outcome {
 	o.defaults()
-	oc := Outcome{Label: id}
-	p, err := c.Pipeline(ctx, id)
-	if err != nil {
-		oc.Err = fmt.Errorf("read pipeline %s: %w", id, err)
-	} else {
-		oc.Label, oc.Pipeline = p.ProjectSlug, p
-		oc.waitFor(ctx, c, o)
+	oc := Outcome{Label: id, Pipeline: circleci.Pipeline{ID: id}}
+	oc.waitFor(ctx, c, o.WaitOpts, o)
+	if oc.Pipeline.ProjectSlug != "" {
+		oc.Label = oc.Pipeline.ProjectSlug
 	}
 	oc.Code = exit.Of(oc.Err)
 	return oc
 }
 
-func (oc *Outcome) waitFor(ctx context.Context, c *circleci.Client, o Options) {
-	wo := o.WaitOpts
+func (oc *Outcome) waitFor(ctx context.Context, c *circleci.Client, wo wait.Options, o Options) {
 	label := oc.Label
 	wo.Progress = func(ev wait.Event) { o.Progress(label, ev) }
 	wo.Logf = func(f string, a ...any) { o.Logf(label, f, a...) }
 	res, err := wait.Wait(ctx, c, oc.Pipeline, wo)
 	oc.Wait, oc.Pipeline = &res, res.Pipeline
-	if err != nil {
+	switch {
+	case err != nil && oc.Pipeline.Number == 0:
+		oc.Err = fmt.Errorf("pipeline %s: %w", oc.Pipeline.ID, err)
+	case err != nil:
 		oc.Err = fmt.Errorf("pipeline #%d of %s: %w", oc.Pipeline.Number, oc.Label, err)
 	}
 }

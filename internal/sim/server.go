@@ -166,19 +166,22 @@ func (s *Server) Matching(method, pathGlob string) []Request {
 // Count is len(Matching(method, pathGlob)).
 func (s *Server) Count(method, pathGlob string) int { return len(s.Matching(method, pathGlob)) }
 
-// PipelineCount counts the pipelines triggers created in a project; those
-// of Seed, Noise and CreateAs do not count.
-func (s *Server) PipelineCount(slug string) int {
+// Created lists the ids of the pipelines triggers created in a project, in
+// the order they were created; those of Seed, Noise and CreateAs are not.
+func (s *Server) Created(slug string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	var ids []string
 	for _, p := range s.pipelines {
 		if p.slug == slug && !p.extra {
-			n++
+			ids = append(ids, p.id)
 		}
 	}
-	return n
+	return ids
 }
+
+// PipelineCount is len(Created(slug)).
+func (s *Server) PipelineCount(slug string) int { return len(s.Created(slug)) }
 
 // ServeHTTP records the request, applies the rate limit and faults, then
 // answers. Every answer carries a Date header on the simulator's (skewed)
