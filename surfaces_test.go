@@ -82,7 +82,7 @@ func orb(t *testing.T, params map[string]string, path string) *process {
 	}
 	maps.Copy(values, params)
 	ref := regexp.MustCompile(`<<\s*parameters\.(\w+)\s*>>`)
-	p := &process{t: t, scenario: world, env: map[string]string{
+	p := &process{t: t, scenario: world(), env: map[string]string{
 		"CIRCLECI": "true", "CI": "true", "CIRCLE_PROJECT_USERNAME": "acme", "CIRCLE_PROJECT_REPONAME": "api",
 		"CIRCLE_REPOSITORY_URL": "git@github.com:acme/api.git", "CIRCLE_BRANCH": "main", "CIRCLE_BUILD_NUM": "77",
 		"PATH": path,
@@ -126,10 +126,10 @@ func TestOrbCommandWithShellMetacharacters(t *testing.T) {
 
 func TestOrbCommandTriggersAndWaits(t *testing.T) {
 	t.Parallel()
-	r := orb(t, map[string]string{"wait": "true", "poll_interval": "50ms", "max_poll_interval": "200ms", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
+	r := orb(t, map[string]string{"wait": "true", "poll_interval": "1s", "max_poll_interval": "5s", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
 		with("CIRCLE_TOKEN", token).run()
 	r.expect(t, 0, "Pipeline #1 of gh/acme/api on branch main triggered", "build")
-	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"branch":"main","parameters":{"replicas":3}}` {
+	if got := jsonOf(body(t, r.requests("POST", "/project/*/pipeline")[0])); got != `{"branch":"main","parameters":{"replicas":3}}` {
 		t.Errorf("body = %s", got)
 	}
 }

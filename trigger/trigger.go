@@ -11,21 +11,18 @@ package trigger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
-	"github.com/tidwall/gjson"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Request is what to trigger.
 type Request struct {
-	Slug         Slug
+	Slug         circleci.Slug
 	Branch, Tag  string // at most one
 	Parameters   Parameters
 	DefinitionID string // set: POST …/pipeline/run
@@ -77,7 +74,7 @@ func (r Request) post() (string, any) {
 		if len(r.Parameters) > 0 {
 			body["parameters"] = r.Parameters
 		}
-		return circleci.SlugPath(r.Slug.String()) + "/pipeline", body
+		return r.Slug.Path() + "/pipeline", body
 	}
 	body := map[string]any{"definition_id": r.DefinitionID}
 	if ref := r.ref(); ref != nil {
@@ -87,8 +84,8 @@ func (r Request) post() (string, any) {
 	if len(r.Parameters) > 0 {
 		body["parameters"] = r.Parameters
 	}
-	path := "/project/" + url.PathEscape(r.Slug.Provider()) + "/" + url.PathEscape(r.Slug.Org) + "/" + url.PathEscape(r.Slug.Project) + "/pipeline/run"
-	return path, body
+	// pipeline/run is known to accept the short provider names (gh, bb).
+	return r.Slug.Short().Path() + "/pipeline/run", body
 }
 
 func (r Request) ref() map[string]string {
@@ -126,7 +123,6 @@ const matchSkew = 30 * time.Second
 // Trigger creates the pipeline r describes, exactly once. Time is the
 // client's clock.
 func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Result, error) {
-	clk := c.Clk()
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = time.Second
 	b.MaxInterval = 15 * time.Second
@@ -134,14 +130,14 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 	if b.MaxElapsedTime == 0 {
 		b.MaxElapsedTime = 2 * time.Minute
 	}
-	b.Clock = clk
+	b.Clock = c
 	b.Reset()
 	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
 	path, body := r.post()
-	firstSent := clk.Now()
+	firstSent := c.Now()
 	for {
 		code, data, err := c.Do(ctx, http.MethodPost, path, nil, body)
 		var ambiguous error
@@ -180,13 +176,13 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 		d = max(d, c.PausedFor())
 		if ambiguous == nil {
 			logf("%s: %v; trying again in %s", r.Slug, err, d.Round(100*time.Millisecond))
-			if err := clk.Sleep(ctx, d); err != nil {
+			if err := c.Sleep(ctx, d); err != nil {
 				return Result{}, err
 			}
 			continue
 		}
 		logf("%s: %v; looking for a pipeline it may have created", r.Slug, ambiguous)
-		if err := clk.Sleep(ctx, d); err != nil {
+		if err := c.Sleep(ctx, d); err != nil {
 			return Result{}, err
 		}
 		p, found, lerr := find(ctx, c, r, firstSent)
@@ -221,11 +217,11 @@ func find(ctx context.Context, c *circleci.Client, r Request, since time.Time) (
 	var err error
 	for attempt := range 4 {
 		if attempt > 0 {
-			if err := c.Clk().Sleep(ctx, max(2*time.Second, c.PausedFor())); err != nil {
+			if err := c.Sleep(ctx, max(2*time.Second, c.PausedFor())); err != nil {
 				return circleci.Pipeline{}, false, err
 			}
 		}
-		list, err = c.MyPipelines(ctx, r.Slug.String(), 2)
+		list, err = c.MyPipelines(ctx, r.Slug, 2)
 		if err == nil || !circleci.Transient(err) {
 			break
 		}
@@ -258,14 +254,9 @@ func matches(p circleci.Pipeline, r Request, since time.Time) bool {
 		return false
 	}
 	// trigger_parameters, where CircleCI shows the parameters, must agree.
-	if tp := p.TriggerParameters; tp.IsObject() {
+	if tp := p.TriggerParameters; tp != nil {
 		for k, v := range r.Parameters {
-			got := tp.Get(gjson.Escape(k))
-			if !got.Exists() {
-				continue
-			}
-			want, _ := json.Marshal(v)
-			if got.Raw != string(want) {
+			if got, ok := tp[k]; ok && got != v {
 				return false
 			}
 		}

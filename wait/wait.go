@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
-// Options tune a wait. Zero durations take the SPEC defaults.
+// Options tune a wait. Zero durations take the defaults their comments give.
 type Options struct {
 	Timeout         time.Duration // 30m
 	PollInterval    time.Duration // 2s: the first and smallest gap between polls
@@ -154,11 +154,10 @@ type waiter struct {
 	unknown map[string]bool   // statuses already logged
 }
 
-func (w *waiter) elapsed() time.Duration { return w.c.Clk().Now().Sub(w.start) }
+func (w *waiter) elapsed() time.Duration { return w.c.Now().Sub(w.start) }
 
 func (w *waiter) run(ctx context.Context) error {
-	clk := w.c.Clk()
-	w.start = clk.Now()
+	w.start = w.c.Now()
 	deadline := w.start.Add(w.o.Timeout)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = w.o.PollInterval
@@ -166,7 +165,7 @@ func (w *waiter) run(ctx context.Context) error {
 	b.Multiplier = 1.5
 	b.RandomizationFactor = 0.2
 	b.MaxElapsedTime = 0
-	b.Clock = clk
+	b.Clock = w.c
 	b.Reset()
 	lastChange, lastLine := w.start, w.start
 	var failingSince time.Time
@@ -175,13 +174,13 @@ func (w *waiter) run(ctx context.Context) error {
 	// A pipeline just triggered is certainly still pending: look after the
 	// first interval rather than at once.
 	if p := w.res.Pipeline; p.State == circleci.StatePending || p.State == circleci.StateSetupPending {
-		if err := clk.Sleep(ctx, w.o.PollInterval); err != nil {
+		if err := w.c.Sleep(ctx, w.o.PollInterval); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
 	for {
 		changed, err := w.poll(ctx)
-		now := clk.Now()
+		now := w.c.Now()
 		switch {
 		case ctx.Err() != nil:
 			return w.stop(interruption(ctx))
@@ -225,7 +224,7 @@ func (w *waiter) run(ctx context.Context) error {
 			b.Reset()
 		}
 		d := min(max(min(b.NextBackOff(), w.o.MaxPollInterval), w.c.PausedFor()), deadline.Sub(now))
-		if err := clk.Sleep(ctx, d); err != nil {
+		if err := w.c.Sleep(ctx, d); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
@@ -259,7 +258,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		}
 		changed = true
 		w.seen[wf.ID] = wf.Status
-		if !known[wf.Status] && !w.unknown[wf.Status] {
+		if !circleci.KnownStatus(wf.Status) && !w.unknown[wf.Status] {
 			w.unknown[wf.Status] = true
 			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
 		}

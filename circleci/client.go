@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/tidwall/gjson"
 )
 
@@ -44,7 +43,7 @@ type Client struct {
 	Timeout   time.Duration     // per request; 0: DefaultRequestTimeout
 	UserAgent string
 	MaxBody   int64
-	Clock     clock.Clock // nil: clock.Real; tests inject a fake one
+	Clock     Clock // nil: SystemClock; tests inject a fake one
 
 	once sync.Once
 	http *http.Client
@@ -140,19 +139,51 @@ func (e *RedirectError) Error() string {
 	return fmt.Sprintf("refusing to follow a redirect to %s (the token stays with %s)", e.To, e.From)
 }
 
-// Clk returns the client's clock, which its users share.
-func (c *Client) Clk() clock.Clock {
+// Clock tells the time and sleeps. Tests inject a fake one, so that a
+// 30-minute wait runs in milliseconds.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d, or until ctx ends and returns its error.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) clock() Clock {
 	if c.Clock == nil {
-		return clock.Real
+		return SystemClock
 	}
 	return c.Clock
 }
 
-func (c *Client) now() time.Time { return c.Clk().Now() }
+// Now is the time on the client's clock, which its users share.
+func (c *Client) Now() time.Time { return c.clock().Now() }
+
+// Sleep waits on the client's clock for d, or until ctx ends.
+func (c *Client) Sleep(ctx context.Context, d time.Duration) error { return c.clock().Sleep(ctx, d) }
 
 // Pause makes every request through c wait until d from now has passed.
 func (c *Client) Pause(d time.Duration) {
-	until := c.now().Add(d)
+	until := c.Now().Add(d)
 	c.mu.Lock()
 	if until.After(c.pausedUntil) {
 		c.pausedUntil = until
@@ -164,7 +195,7 @@ func (c *Client) Pause(d time.Duration) {
 func (c *Client) PausedFor() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return max(c.pausedUntil.Sub(c.now()), 0)
+	return max(c.pausedUntil.Sub(c.Now()), 0)
 }
 
 // Do sends one request and returns the answer's body for a 2xx status.
@@ -173,7 +204,7 @@ func (c *Client) PausedFor() time.Duration {
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
 	c.init()
 	if d := c.PausedFor(); d > 0 {
-		if err := c.Clk().Sleep(ctx, d); err != nil {
+		if err := c.Sleep(ctx, d); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -241,7 +272,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode/100 != 2 {
 		se := &StatusError{Method: method, Path: path, Code: resp.StatusCode, Message: ParseMessage(data)}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+			se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.Now())
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			d := se.RetryAfter
@@ -314,18 +345,18 @@ func (c *Client) Pipeline(ctx context.Context, id string) (Pipeline, error) {
 
 // Workflows reads every page of GET /pipeline/{id}/workflow.
 func (c *Client) Workflows(ctx context.Context, pipelineID string) ([]Workflow, error) {
-	return list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, ParseWorkflow)
+	return list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, parseWorkflow)
 }
 
 // Jobs reads every page of GET /workflow/{id}/job.
 func (c *Client) Jobs(ctx context.Context, workflowID string) ([]Job, error) {
-	return list(ctx, c, "/workflow/"+url.PathEscape(workflowID)+"/job", maxPages, ParseJob)
+	return list(ctx, c, "/workflow/"+url.PathEscape(workflowID)+"/job", maxPages, parseJob)
 }
 
 // MyPipelines reads the first pages (newest first) of the pipelines the
 // token's user triggered in a project.
-func (c *Client) MyPipelines(ctx context.Context, slug string, pages int) ([]Pipeline, error) {
-	return list(ctx, c, SlugPath(slug)+"/pipeline/mine", pages, pipelineFrom)
+func (c *Client) MyPipelines(ctx context.Context, slug Slug, pages int) ([]Pipeline, error) {
+	return list(ctx, c, slug.Path()+"/pipeline/mine", pages, pipelineFrom)
 }
 
 // CancelWorkflow sends POST /workflow/{id}/cancel.
@@ -347,7 +378,7 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 		if err != nil {
 			return nil, err
 		}
-		p, err := ParsePage(body)
+		p, err := parsePage(body)
 		if err != nil {
 			return nil, bad(err)
 		}
@@ -371,14 +402,4 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 		return out, nil
 	}
 	return nil, bad(fmt.Errorf("more than %d pages", maxPages))
-}
-
-// SlugPath turns "gh/acme/api" into "/project/gh/acme/api", each segment
-// escaped on its own.
-func SlugPath(slug string) string {
-	parts := strings.Split(slug, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return "/project/" + strings.Join(parts, "/")
 }
