@@ -63,10 +63,9 @@ func TestTriggerAndUseTheOutputs(t *testing.T) {
 	}
 
 	// No token anywhere: the step fails, names the input and the usual cause.
+	// (act reports the step as failed even with continue-on-error; the
+	// check step reads its outcome as GitHub gives it.)
 	nt := r.step(t, "no-token")
-	if nt.result != "success" { // continue-on-error; the check step asserts the outcome
-		t.Errorf("no-token step: %q", nt.result)
-	}
 	if c := r.step(t, "check"); c.result != "success" {
 		t.Errorf("the step without a token did not fail: check step %q", c.result)
 	}

@@ -107,8 +107,8 @@ func TestReadmeQuickStart(t *testing.T) {
 	t.Parallel()
 	s, host := simulator(t)
 	// The example leaves poll-interval to its default, which the
-	// environment may set: no need for 2 s polls against the simulator.
-	r := act(t, "readme-quick-start.yml", host, actOptions{env: map[string]string{"CIRCLECI_TRIGGER_POLL_INTERVAL": "200ms"}})
+	// environment may set: the shortest allowed, against the simulator.
+	r := act(t, "readme-quick-start.yml", host, actOptions{env: map[string]string{"CIRCLECI_TRIGGER_POLL_INTERVAL": "1s"}})
 	if r.code != 0 {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
@@ -136,7 +136,7 @@ func TestReadmeQuickStart(t *testing.T) {
 func TestReadmeEnvironmentExample(t *testing.T) {
 	t.Parallel()
 	s, host := simulator(t)
-	r := act(t, "readme-env.yml", host, actOptions{env: map[string]string{"CIRCLECI_TRIGGER_POLL_INTERVAL": "200ms"}})
+	r := act(t, "readme-env.yml", host, actOptions{env: map[string]string{"CIRCLECI_TRIGGER_POLL_INTERVAL": "1s"}})
 	if r.code != 0 {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
