@@ -198,3 +198,18 @@ func TestGitHubWaitSummaryAndOutputs(t *testing.T) {
 		t.Errorf("'tests failing' printed %d times:\n%s", n, r.stdout)
 	}
 }
+
+// A pipeline where nothing ran is not a success: its status says so, the
+// table says so, and GitHub shows a warning.
+func TestNothingRanIsNotSuccess(t *testing.T) {
+	t.Parallel()
+	r := github(t, map[string]string{"project-slug": "gh/acme/empty", "wait": "true"}).run()
+	r.expect(t, 0, "::warning::pipeline #1 finished without running any workflow", "(no workflow)  no-workflows")
+	if r.outputs["status"] != "no-workflows" || !strings.Contains(r.summary, "⚠️ no-workflows") {
+		t.Errorf("status output %q, summary:\n%s", r.outputs["status"], r.summary)
+	}
+	r = cmdline(t, "--project-slug", "gh/acme/empty", "--wait", "--json").run()
+	if r.code != 0 || !strings.Contains(r.stdout, `"status": "no-workflows"`) {
+		t.Errorf("--json: %d\n%s", r.code, r.stdout)
+	}
+}

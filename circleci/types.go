@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 )
@@ -116,13 +117,13 @@ func ParsePipeline(body []byte) (Pipeline, error) {
 
 func pipelineFrom(r gjson.Result) (Pipeline, error) {
 	p := Pipeline{
-		ID:                r.Get("id").String(),
-		ProjectSlug:       r.Get("project_slug").String(),
-		State:             r.Get("state").String(),
-		Branch:            r.Get("vcs.branch").String(),
-		Tag:               r.Get("vcs.tag").String(),
-		TriggerType:       r.Get("trigger.type").String(),
-		Actor:             r.Get("trigger.actor.login").String(),
+		ID:                str(r, "id"),
+		ProjectSlug:       str(r, "project_slug"),
+		State:             str(r, "state"),
+		Branch:            str(r, "vcs.branch"),
+		Tag:               str(r, "vcs.tag"),
+		TriggerType:       str(r, "trigger.type"),
+		Actor:             str(r, "trigger.actor.login"),
 		TriggerParameters: decodeObject(r.Get("trigger_parameters")),
 	}
 	num := r.Get("number")
@@ -132,8 +133,8 @@ func pipelineFrom(r gjson.Result) (Pipeline, error) {
 	p.Number = num.Int()
 	p.CreatedAt = parseTime(r.Get("created_at"))
 	for _, e := range r.Get("errors").Array() {
-		msg := e.Get("message").String()
-		if t := e.Get("type").String(); t != "" {
+		msg := str(e, "message")
+		if t := str(e, "type"); t != "" {
 			msg = t + ": " + msg
 		}
 		p.Errors = append(p.Errors, msg)
@@ -195,13 +196,13 @@ func parsePage(body []byte) (page, error) {
 // parseWorkflow reads one workflow object; id, name and status are required.
 func parseWorkflow(r gjson.Result) (Workflow, error) {
 	w := Workflow{
-		ID:             r.Get("id").String(),
-		Name:           r.Get("name").String(),
-		Status:         r.Get("status").String(),
-		Tag:            r.Get("tag").String(),
-		PipelineID:     r.Get("pipeline_id").String(),
+		ID:             str(r, "id"),
+		Name:           str(r, "name"),
+		Status:         str(r, "status"),
+		Tag:            str(r, "tag"),
+		PipelineID:     str(r, "pipeline_id"),
 		PipelineNumber: r.Get("pipeline_number").Int(),
-		ProjectSlug:    r.Get("project_slug").String(),
+		ProjectSlug:    str(r, "project_slug"),
 		CreatedAt:      parseTime(r.Get("created_at")),
 		StoppedAt:      parseTime(r.Get("stopped_at")),
 	}
@@ -214,10 +215,10 @@ func parseWorkflow(r gjson.Result) (Workflow, error) {
 // parseJob reads one job object; id, name and status are required.
 func parseJob(r gjson.Result) (Job, error) {
 	j := Job{
-		ID:        r.Get("id").String(),
-		Name:      r.Get("name").String(),
-		Type:      r.Get("type").String(),
-		Status:    r.Get("status").String(),
+		ID:        str(r, "id"),
+		Name:      str(r, "name"),
+		Type:      str(r, "type"),
+		Status:    str(r, "status"),
 		Number:    r.Get("job_number").Int(),
 		StartedAt: parseTime(r.Get("started_at")),
 		StoppedAt: parseTime(r.Get("stopped_at")),
@@ -272,8 +273,23 @@ func snippet(body []byte) string {
 	return fmt.Sprintf("%q", oneLine(string(body), 60))
 }
 
+// str reads a string from an answer as data that is safe to show: valid
+// UTF-8, with control characters (newlines included) as blanks, so that no
+// text from the server can start a line of its own in a log, an output or
+// a job summary.
+func str(r gjson.Result, path string) string { return clean(r.Get(path).String()) }
+
+func clean(s string) string {
+	return strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return ' '
+		}
+		return c
+	}, s) // strings.Map turns each invalid byte into U+FFFD, as encoding/json does
+}
+
 func oneLine(s string, limit int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(clean(s)), " ")
 	if r := []rune(s); len(r) > limit {
 		s = string(r[:limit]) + "…"
 	}

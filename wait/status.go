@@ -16,6 +16,9 @@ const (
 	StatusCanceled  = "canceled"
 	StatusTimedOut  = "timed-out"
 	StatusOnHold    = "on-hold"
+	// StatusNoWorkflows: the pipeline ended without running any workflow
+	// (branch filters, when: conditions), which is not a success.
+	StatusNoWorkflows = "no-workflows"
 )
 
 // On-hold policies.
@@ -107,7 +110,7 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 		// still appear), or none yet: workflows are created asynchronously.
 		return verdict{}
 	}
-	v := verdict{done: true, status: StatusSuccess, nothing: len(wfs) == 0}
+	v := verdict{done: true, status: StatusSuccess, nothing: !anyReal}
 	switch {
 	case anyFailed:
 		v.status = StatusFailed
@@ -115,6 +118,8 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 		v.status = StatusCanceled
 	case anyHeld:
 		v.status = StatusOnHold
+	case v.nothing:
+		v.status = StatusNoWorkflows
 	}
 	return v
 }

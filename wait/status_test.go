@@ -63,7 +63,7 @@ func TestDecide(t *testing.T) {
 	}{
 		{"pending, nothing yet", "pending", nil, true, policy{}, verdict{}},
 		{"created, list still empty", "created", nil, false, policy{}, verdict{}},
-		{"created, no workflow for good", "created", nil, true, policy{}, verdict{done: true, status: StatusSuccess, nothing: true}},
+		{"created, no workflow for good", "created", nil, true, policy{}, verdict{done: true, status: StatusNoWorkflows, nothing: true}},
 		{"all success", "created", []circleci.Workflow{wf("a", "success"), wf("b", "not_run")}, false, policy{}, verdict{done: true, status: StatusSuccess}},
 		{"one of several failed", "created", []circleci.Workflow{wf("a", "success"), wf("b", "failed")}, false, policy{}, verdict{done: true, status: StatusFailed}},
 		{"failed but another runs", "created", []circleci.Workflow{wf("a", "running"), wf("b", "failed")}, false, policy{}, verdict{}},
@@ -79,9 +79,9 @@ func TestDecide(t *testing.T) {
 		{"errored", "errored", nil, false, policy{}, verdict{done: true, status: StatusErrored}},
 		{"setup done, continuation may come", "created", []circleci.Workflow{setup}, false, policy{}, verdict{}},
 		{"setup done, pipeline still setup", "setup", []circleci.Workflow{setup}, true, policy{}, verdict{}},
-		{"setup done, nothing came", "created", []circleci.Workflow{setup}, true, policy{}, verdict{done: true, status: StatusSuccess}},
+		{"setup done, nothing came", "created", []circleci.Workflow{setup}, true, policy{}, verdict{done: true, status: StatusNoWorkflows, nothing: true}},
 		{"setup done, continuation failed", "created", []circleci.Workflow{setup, wf("deploy", "failed")}, false, policy{}, verdict{done: true, status: StatusFailed}},
-		{"setup failed, state stuck", "setup", []circleci.Workflow{setupFailed}, true, policy{}, verdict{done: true, status: StatusFailed}},
+		{"setup failed, state stuck", "setup", []circleci.Workflow{setupFailed}, true, policy{}, verdict{done: true, status: StatusFailed, nothing: true}},
 		{"setup failed, not settled", "setup", []circleci.Workflow{setupFailed}, false, policy{}, verdict{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

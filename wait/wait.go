@@ -322,7 +322,7 @@ func (w *waiter) finish(ctx context.Context, v verdict) error {
 	w.res.Status, w.res.Nothing = v.status, v.nothing
 	w.jobs(ctx)
 	switch v.status {
-	case StatusSuccess:
+	case StatusSuccess, StatusNoWorkflows:
 		return nil
 	case StatusOnHold:
 		if w.pol.onHold == HoldSucceed {

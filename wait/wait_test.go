@@ -228,7 +228,7 @@ func TestSetupOnlyPipelineSettles(t *testing.T) {
 	t.Parallel()
 	_, c, p, clk := setup(t, scenario(`{"name":"setup","tag":"setup","duration":"10s"}`))
 	res, err := Wait(context.Background(), c, p, Options{})
-	if err != nil || res.Status != StatusSuccess {
+	if err != nil || res.Status != StatusNoWorkflows || !res.Nothing {
 		t.Fatalf("Wait = %s, %v", res.Status, err)
 	}
 	if waited := clk.Now().Sub(p.CreatedAt); waited < 25*time.Second {
@@ -240,7 +240,7 @@ func TestNoWorkflowAtAll(t *testing.T) {
 	t.Parallel()
 	_, c, p, _ := setup(t, scenario(``))
 	res, err := Wait(context.Background(), c, p, Options{})
-	if err != nil || !res.Nothing || res.Status != StatusSuccess {
+	if err != nil || !res.Nothing || res.Status != StatusNoWorkflows {
 		t.Fatalf("Wait = %+v, %v", res, err)
 	}
 }

@@ -64,6 +64,9 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 
 	urls := circleci.NewWebURLs(cfg.Host)
 	pr := &report.Printer{Log: o.log, URLs: urls, Fanout: cfg.Fanout}
+	if surface == config.Action {
+		pr.Warn = func(msg string) { action.Warningf("%s", msg) }
+	}
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
 		Clock: c.Clock, Transport: c.Transport}
 	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}

@@ -268,7 +268,13 @@ func (in *inputs) single(set map[string]bool, getenv func(string) string) (trigg
 		return r, errors.Join(perr, err)
 	}
 	r.Slug = slug
-	if !set["branch"] && !set["tag"] && cur.slug != "" {
+	switch {
+	case set["branch"] || set["tag"]:
+	case in.legacy(getenv):
+		// The official action builds the ref of the workflow's run, in
+		// whatever project it triggers.
+		r.Branch, r.Tag = officialRef(getenv("GITHUB_REF"))
+	case cur.slug != "":
 		if c, err := parseSlug(cur.slug); err == nil && c.SameProject(slug) {
 			r.Branch, r.Tag = cur.branch, cur.tag
 		}

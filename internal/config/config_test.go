@@ -306,7 +306,9 @@ func TestOfficialActionCompatibility(t *testing.T) {
 			"gh/acme/api", "main", "", trigger.Merge(gha, trigger.Parameters{"GHA_Event": "mine", "x": int64(1)})},
 		{"turned off", map[string]string{"CCI_TOKEN": "fake-cci", "INPUT_GHA_PARAMETERS": "false"}, "gh/acme/api", "main", "", trigger.Parameters{}},
 		{"turned on for a new user", map[string]string{"INPUT_TOKEN": "fake", "INPUT_GHA_PARAMETERS": "true"}, "gh/acme/api", "main", "", gha},
-		{"our names win", map[string]string{"CCI_TOKEN": "fake-cci", "TARGET_SLUG": "gh/acme/other", "INPUT_PROJECT_SLUG": "gh/acme/web"}, "gh/acme/web", "", "", gha},
+		{"our names win; the run's ref goes to any project", map[string]string{"CCI_TOKEN": "fake-cci", "TARGET_SLUG": "gh/acme/other", "INPUT_PROJECT_SLUG": "gh/acme/web"}, "gh/acme/web", "main", "", gha},
+		{"a pull request is pull/N/head", map[string]string{"CCI_TOKEN": "fake-cci", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_HEAD_REF": "feature/login"},
+			"gh/acme/api", "pull/7/head", "", trigger.Merge(gha, trigger.Parameters{"GHA_Event": "pull_request"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := load(t, nil, merged(gh, tc.env))

@@ -99,3 +99,19 @@ func circleRepo(getenv func(string) string) repo {
 	}
 	return r
 }
+
+// officialRef is the ref CircleCI's official action sends for GITHUB_REF:
+// a tag's name, a branch's name, or pull/N/head for a pull request (its
+// merge ref's number, whatever the event).
+func officialRef(ref string) (branch, tag string) {
+	switch {
+	case strings.HasPrefix(ref, "refs/tags/"):
+		return "", strings.TrimPrefix(ref, "refs/tags/")
+	case strings.HasPrefix(ref, "refs/heads/"):
+		return strings.TrimPrefix(ref, "refs/heads/"), ""
+	case strings.HasPrefix(ref, "refs/pull/"):
+		n, _, _ := strings.Cut(strings.TrimPrefix(ref, "refs/pull/"), "/")
+		return "pull/" + n + "/head", ""
+	}
+	return ref, ""
+}

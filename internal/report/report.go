@@ -25,6 +25,9 @@ type Printer struct {
 	Log    io.Writer // progress and warnings
 	URLs   circleci.WebURLs
 	Fanout bool // prefix lines with the target
+	// Warn, when set, shows warnings (GitHub: as ::warning:: annotations);
+	// else they are lines of Log.
+	Warn func(msg string)
 
 	mu sync.Mutex
 }
@@ -82,7 +85,17 @@ func (p *Printer) Aftermath(o runner.Outcome) {
 
 // Logf reports something unusual.
 func (p *Printer) Logf(label, format string, args ...any) {
-	p.line(label, "warning: "+format, args...)
+	if p.Warn == nil {
+		p.line(label, "warning: "+format, args...)
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if p.Fanout {
+		msg = "[" + label + "] " + msg
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Warn(msg)
 }
 
 func clockTime(d time.Duration) string {
@@ -109,10 +122,27 @@ func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout boo
 	tw.Flush()
 }
 
-// Markdown is the job summary.
+// Markdown is the job summary. It leads with the pipeline and how it went,
+// then the table.
 func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string {
 	var b strings.Builder
-	b.WriteString("### CircleCI\n\n")
+	status := Summarize(outs, urls, fanout).Status
+	switch o := outs[0]; {
+	case fanout:
+		n := 0
+		for _, o := range outs {
+			if o.Pipeline.ID != "" {
+				n++
+			}
+		}
+		fmt.Fprintf(&b, "### CircleCI: %d pipelines for %d targets: %s %s\n\n", n, len(outs), icon(status), status)
+	case o.Pipeline.ID != "":
+		slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
+		fmt.Fprintf(&b, "### CircleCI pipeline [#%d of %s](%s): %s %s\n\n", o.Pipeline.Number, md(slug),
+			urls.Pipeline(slug, o.Pipeline.Number), icon(status), status)
+	default:
+		fmt.Fprintf(&b, "### CircleCI: %s: %s %s\n\n", md(o.Label), icon(status), status)
+	}
 	if fanout {
 		b.WriteString("| Target | Pipeline / workflow | Status | Duration |\n|---|---|---|---|\n")
 	} else {
@@ -135,6 +165,21 @@ func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string 
 }
 
 func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// icon marks a status in the job summary.
+func icon(status string) string {
+	switch status {
+	case wait.StatusSuccess, wait.StatusTriggered:
+		return "✅"
+	case wait.StatusFailed, wait.StatusErrored, "not-triggered":
+		return "❌"
+	case wait.StatusCanceled, wait.StatusTimedOut:
+		return "⏹️"
+	case wait.StatusOnHold:
+		return "⏸️"
+	}
+	return "⚠️"
+}
 
 type row struct{ target, workflow, status, duration, link string }
 
