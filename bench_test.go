@@ -9,19 +9,14 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
-
-func median(v []float64) float64 {
-	slices.Sort(v)
-	return v[len(v)/2]
-}
 
 // runBinary runs the binary once and returns its wall time and peak RSS.
 func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64) {
@@ -42,7 +37,7 @@ func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64)
 // tool's own cost: process start, input checks, output. start-ms is the
 // part of it a bare start and exit of the binary (--version) costs.
 func BenchmarkTriggerOnly(b *testing.B) {
-	_, host := sim.Start(b, world, nil)
+	_, host := simtest.Start(b, world(), nil)
 	var runs, raws, overheads, starts []float64
 	for b.Loop() {
 		tr := &http.Transport{}
@@ -65,10 +60,10 @@ func BenchmarkTriggerOnly(b *testing.B) {
 		bare, _ := runBinary(b, host, "--version")
 		starts = append(starts, ms(bare))
 	}
-	b.ReportMetric(median(runs), "run-ms")
-	b.ReportMetric(median(starts), "start-ms")
-	b.ReportMetric(median(raws), "roundtrip-ms")
-	b.ReportMetric(median(overheads), "overhead-ms")
+	b.ReportMetric(simtest.Median(runs), "run-ms")
+	b.ReportMetric(simtest.Median(starts), "start-ms")
+	b.ReportMetric(simtest.Median(raws), "roundtrip-ms")
+	b.ReportMetric(simtest.Median(overheads), "overhead-ms")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -82,11 +77,11 @@ func BenchmarkFanout50(b *testing.B) {
 		projects = append(projects, fmt.Sprintf(`{"slug":"gh/acme/svc%d","pipeline":{"workflows":[{"name":"build","duration":"8s"},{"name":"test","duration":"10s"}]}}`, i))
 		targets = append(targets, fmt.Sprintf(`{"project-slug":"gh/acme/svc%d"}`, i))
 	}
-	world := fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, token, strings.Join(projects, ","))
+	scenario := sim.MustParse(fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, token, strings.Join(projects, ",")))
 	all := "[" + strings.Join(targets, ",") + "]"
 	var singles, fans, ratios, peaks []float64
 	for b.Loop() {
-		_, host := sim.Start(b, world, nil)
+		_, host := simtest.Start(b, scenario, nil)
 		single, _ := runBinary(b, host, "--project-slug", "gh/acme/svc0")
 		fan, _ := runBinary(b, host, "--targets", all)
 		_, peak := runBinary(b, host, "--targets", all, "--wait")
@@ -95,21 +90,21 @@ func BenchmarkFanout50(b *testing.B) {
 		ratios = append(ratios, float64(fan)/float64(single))
 		peaks = append(peaks, float64(peak)/(1<<20))
 	}
-	b.ReportMetric(median(singles), "single-ms")
-	b.ReportMetric(median(fans), "fanout50-ms")
-	b.ReportMetric(median(ratios), "x-single")
-	b.ReportMetric(median(peaks), "peak-MB")
+	b.ReportMetric(simtest.Median(singles), "single-ms")
+	b.ReportMetric(simtest.Median(fans), "fanout50-ms")
+	b.ReportMetric(simtest.Median(ratios), "x-single")
+	b.ReportMetric(simtest.Median(peaks), "peak-MB")
 }
 
 // BenchmarkWaitProcess20s: the lag from the end of the last workflow of a
 // 20-second pipeline to the exit of the process, with default settings,
 // on real time.
 func BenchmarkWaitProcess20s(b *testing.B) {
-	world := fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, token)
+	scenario := sim.MustParse(fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, token))
 	var lags, rates []float64
 	for b.Loop() {
 		simStart := time.Now()
-		s, host := sim.Start(b, world, nil)
+		s, host := simtest.Start(b, scenario, nil)
 		start := time.Now()
 		run, _ := runBinary(b, host, "--project-slug", "gh/acme/api", "--wait")
 		exit := start.Add(run)
@@ -120,6 +115,6 @@ func BenchmarkWaitProcess20s(b *testing.B) {
 		lags = append(lags, exit.Sub(end).Seconds())
 		rates = append(rates, float64(len(reqs)-1)/run.Minutes())
 	}
-	b.ReportMetric(median(lags), "lag-s")
-	b.ReportMetric(median(rates), "req/pipeline-min")
+	b.ReportMetric(simtest.Median(lags), "lag-s")
+	b.ReportMetric(simtest.Median(rates), "req/pipeline-min")
 }

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 )
 
 func fanout(t *testing.T, targets string, extra ...string) *process {
-	return cli(t, append(append([]string{"--targets", targets}, fast...), extra...)...)
+	return cmdline(t, append(append([]string{"--targets", targets}, fast...), extra...)...)
 }
 
 type results struct {
@@ -75,7 +77,7 @@ func TestFanoutOneFailsOneMissing(t *testing.T) {
 func TestFanoutSharesRateLimits(t *testing.T) {
 	t.Parallel()
 	p := fanout(t, `[{"project-slug":"gh/acme/api"},{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`)
-	p.scenario = strings.Replace(world, `"projects"`, `"faults": [{"method": "GET", "path": "/pipeline/*", "status": 429, "retry_after": "1", "skip": 2, "count": 1}], "projects"`, 1)
+	p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "1", Skip: 2, Count: 1})
 	r := p.run()
 	r.expect(t, 0, "429")
 	reqs := r.sim.Requests()
@@ -101,7 +103,7 @@ func TestFanoutFailFast(t *testing.T) {
 	if res.Results[0].Status != "running" || res.Results[0].ExitCode != 6 || res.Results[1].ExitCode != 1 {
 		t.Errorf("results = %+v", res.Results)
 	}
-	if n := len(r.requests("POST", "/cancel")); n != 0 {
+	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 0 {
 		t.Errorf("fail-fast canceled %d workflows; only cancel-on-exit cancels", n)
 	}
 }
@@ -112,22 +114,25 @@ func TestFanoutSIGTERMCancelsEveryTarget(t *testing.T) {
 	p.signal = sigterm(t, 3)
 	r := p.run()
 	r.expect(t, 6)
-	if n := len(r.requests("POST", "/cancel")); n != 3 {
+	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 3 {
 		t.Errorf("%d cancel requests, want 3 (build of each slow pipeline and the held deploy)", n)
 	}
 }
 
 func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 	t.Parallel()
-	var projects, targets []string
+	sc := &sim.Scenario{Tokens: []string{token}}
+	var targets []string
 	for i := range 50 {
-		projects = append(projects, fmt.Sprintf(`{"slug":"gh/acme/svc%d","pipeline":{"workflows":[{"name":"build","duration":"300ms"}]}}`, i))
-		targets = append(targets, fmt.Sprintf(`{"project-slug":"gh/acme/svc%d","parameters":{"n":%d}}`, i, i))
+		slug := fmt.Sprintf("gh/acme/svc%d", i)
+		sc.Projects = append(sc.Projects, sim.Project{Slug: slug,
+			Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(300 * time.Millisecond)}}}})
+		targets = append(targets, fmt.Sprintf(`{"project-slug":%q,"parameters":{"n":%d}}`, slug, i))
 	}
 	file := filepath.Join(t.TempDir(), "targets.json")
 	os.WriteFile(file, []byte("["+strings.Join(targets, ",\n")+"]"), 0o600)
 	p := fanout(t, file, "--json")
-	p.scenario = fmt.Sprintf(`{"tokens":[%q],"projects":[%s]}`, token, strings.Join(projects, ","))
+	p.scenario = sc
 	// Undeclared parameters: each pipeline errors, each target says so.
 	r := p.run()
 	r.expect(t, 1)
@@ -140,7 +145,7 @@ func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 			t.Errorf("%+v", x)
 		}
 	}
-	if n := len(r.requests("POST", "")); n != 50 {
+	if n := len(r.requests("POST", "*")); n != 50 {
 		t.Errorf("%d POSTs, want 50", n)
 	}
 }

@@ -4,50 +4,48 @@ package main
 // pipeline, the exit status tells the truth, and the token stays home.
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
-)
 
-func withFaults(faults string) string {
-	return strings.Replace(world, `"projects"`, `"faults": [`+faults+`], "projects"`, 1)
-}
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+)
 
 func TestFaultsNeverDuplicateOrLie(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", 5<<20)
 	for _, tc := range []struct {
-		name, faults string
-		code         int
-		want         []string
-		pipelines    int
+		name      string
+		fault     sim.Fault
+		code      int
+		want      []string
+		pipelines int
 	}{
 		{"502 after the pipeline was created, then wait on it",
-			`{"method": "POST", "path": "/project/*", "status": 502, "body": "<html><body>502 Bad Gateway</body></html>", "content_type": "text/html", "count": 1, "after_effect": true}`,
+			sim.Fault{Method: "POST", Path: "/project/*", Status: 502, Body: "<html><body>502 Bad Gateway</body></html>", ContentType: "text/html", Count: 1, AfterEffect: true},
 			0, []string{"looking for a pipeline it may have created", "the lost request created pipeline #1", "found after a lost answer", "build"}, 1},
 		{"connection dropped before any answer",
-			`{"method": "POST", "path": "/project/*", "drop": true, "count": 1}`,
+			sim.Fault{Method: "POST", Path: "/project/*", Drop: true, Count: 1},
 			0, []string{"connection closed before a complete answer", "no pipeline was created; sending again"}, 1},
 		{"malformed JSON while waiting",
-			`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": "{\"items\": [", "count": 2}`,
+			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"items": [`, Count: 2},
 			0, []string{"unreadable answer", "the API answers again"}, 1},
 		{"HTML error page while waiting",
-			`{"method": "GET", "path": "/pipeline/*", "status": 502, "body": "<!DOCTYPE html><html>down</html>", "content_type": "text/html", "count": 3}`,
+			sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 502, Body: "<!DOCTYPE html><html>down</html>", ContentType: "text/html", Count: 3},
 			0, []string{"502 Bad Gateway", "the API answers again"}, 1},
 		{"oversized answer while waiting",
-			fmt.Sprintf(`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": %q, "count": 1}`, big),
+			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: big, Count: 1},
 			0, []string{"answer larger than"}, 1},
 		{"a workflow list without items",
-			`{"method": "GET", "path": "/pipeline/*/workflow", "status": 200, "body": "{\"next_page_token\": null}", "count": 1}`,
+			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"next_page_token": null}`, Count: 1},
 			0, []string{`list answer has no "items" array`}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = withFaults(tc.faults)
+			p.scenario = withFaults(tc.fault)
 			r := p.run()
 			r.expect(t, tc.code, tc.want...)
 			if n := r.sim.PipelineCount("gh/acme/api"); n != tc.pipelines {
@@ -70,8 +68,8 @@ func TestRedirectToAnotherHostGetsNoToken(t *testing.T) {
 		w.WriteHeader(201)
 	}))
 	defer evil.Close()
-	p := cli(t, "--project-slug", "gh/acme/api")
-	p.scenario = withFaults(fmt.Sprintf(`{"method": "POST", "path": "/project/*", "status": 307, "headers": {"Location": %q}}`, evil.URL+"/api/v2/project/gh/acme/api/pipeline"))
+	p := cmdline(t, "--project-slug", "gh/acme/api")
+	p.scenario = withFaults(sim.Fault{Method: "POST", Path: "/project/*", Status: 307, Headers: map[string]string{"Location": evil.URL + "/api/v2/project/gh/acme/api/pipeline"}})
 	r := p.run()
 	r.expect(t, 4, "refusing to follow a redirect")
 	if got.Load() != 0 {

@@ -1,20 +1,30 @@
 package main
 
-// Process-level tests: the built binary, run as a GitHub runner, a CircleCI
-// job or a shell would run it, against the simulator.
+// Command-level tests against the simulator: the command runs in-process
+// through cli.Command with the environment a GitHub runner, a CircleCI job
+// or a shell gives it, on a fake clock shared with the simulator, so that
+// minutes of waiting take milliseconds. A few tests per surface run the
+// built binary as a real process (signals, the orb's script, a plain run).
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/circleci-trigger/circleci-trigger/internal/cli"
+	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 var binary string
@@ -38,40 +48,51 @@ func TestMain(m *testing.M) {
 const token = "fake-token-3f9c2a71-not-real"
 
 // world is the scenario most tests share: each project behaves one way.
-const world = `{
+// Tests that need more change a copy of it.
+func world() *sim.Scenario { return sim.MustParse(worldJSON) }
+
+// withFaults is the world with faults injected.
+func withFaults(faults ...sim.Fault) *sim.Scenario {
+	sc := world()
+	sc.Faults = faults
+	return sc
+}
+
+// worldJSON is the world as a scenario file, the way users write theirs.
+const worldJSON = `{
   "tokens": ["fake-token-3f9c2a71-not-real"],
   "projects": [
     {"slug": "gh/acme/api", "branches": ["main", "feature/*", "pull/*"], "tags": ["v*"],
      "parameters": {"deploy": "boolean", "env": "string", "replicas": "integer"},
      "definitions": ["2338d0ae-5541-4bbf-88a2-55e9f7281f80"],
      "pipeline": {"workflows": [
-       {"name": "build", "duration": "400ms", "jobs": [{"name": "compile", "status": "success"}]},
-       {"name": "lint", "duration": "200ms"}]}},
+       {"name": "build", "duration": "4s", "jobs": [{"name": "compile", "status": "success"}]},
+       {"name": "lint", "duration": "2s"}]}},
     {"slug": "gh/acme/strict", "undeclared": "reject", "parameters": {"deploy": "boolean"},
-     "pipeline": {"workflows": [{"name": "build", "duration": "200ms"}]}},
+     "pipeline": {"workflows": [{"name": "build", "duration": "2s"}]}},
     {"slug": "gh/acme/failing", "pipeline": {"workflows": [
-       {"name": "ok", "duration": "300ms"},
-       {"name": "tests", "steps": [{"at": "0s", "status": "running"}, {"at": "200ms", "status": "failing"}, {"at": "3s", "status": "failed"}],
+       {"name": "ok", "duration": "3s"},
+       {"name": "tests", "steps": [{"at": "0ms", "status": "running"}, {"at": "2s", "status": "failing"}, {"at": "30s", "status": "failed"}],
         "jobs": [{"name": "unit", "status": "success"}, {"name": "e2e", "status": "failed"}]}]}},
     {"slug": "gh/acme/held", "pipeline": {"workflows": [
        {"name": "build", "duration": "200ms"},
-       {"name": "deploy", "steps": [{"at": "0s", "status": "on_hold"}], "jobs": [{"name": "approve", "type": "approval", "status": "on_hold"}]}]}},
-    {"slug": "gh/acme/skipped", "pipeline": {"workflows": [{"name": "nightly", "duration": "100ms", "status": "not_run"}, {"name": "build", "duration": "200ms"}]}},
-    {"slug": "gh/acme/canceled", "pipeline": {"workflows": [{"name": "build", "duration": "300ms", "status": "canceled"}]}},
+       {"name": "deploy", "steps": [{"at": "0ms", "status": "on_hold"}], "jobs": [{"name": "approve", "type": "approval", "status": "on_hold"}]}]}},
+    {"slug": "gh/acme/skipped", "pipeline": {"workflows": [{"name": "nightly", "duration": "1s", "status": "not_run"}, {"name": "build", "duration": "2s"}]}},
+    {"slug": "gh/acme/canceled", "pipeline": {"workflows": [{"name": "build", "duration": "3s", "status": "canceled"}]}},
     {"slug": "gh/acme/errored", "pipeline": {"errors": [{"type": "config", "message": "Unexpected argument(s): foo"}]}},
     {"slug": "gh/acme/dynamic", "pipeline": {"workflows": [
-       {"name": "setup", "tag": "setup", "duration": "300ms"},
-       {"name": "deploy", "appear": "200ms", "duration": "300ms", "status": "failed", "jobs": [{"name": "apply", "status": "failed"}]}]}},
+       {"name": "setup", "tag": "setup", "duration": "3s"},
+       {"name": "deploy", "appear": "2s", "duration": "3s", "status": "failed", "jobs": [{"name": "apply", "status": "failed"}]}]}},
     {"slug": "gh/acme/empty", "pipeline": {}},
     {"slug": "gh/acme/rerun", "pipeline": {"workflows": [
-       {"name": "build", "duration": "100ms", "status": "failed"},
-       {"name": "build", "appear": "400ms", "duration": "1s"}]}},
+       {"name": "build", "duration": "700ms", "status": "failed"},
+       {"name": "build", "appear": "1s", "duration": "10s"}]}},
     {"slug": "gh/acme/slow", "pipeline": {"workflows": [{"name": "build", "duration": "1h"}, {"name": "docs", "duration": "100ms"}]}},
     {"slug": "gh/acme/many", "pipeline": {"workflows": [
-       {"name": "w1", "duration": "100ms"}, {"name": "w2", "duration": "100ms"}, {"name": "w3", "duration": "100ms"},
-       {"name": "w4", "duration": "100ms"}, {"name": "w5", "duration": "300ms", "status": "failed"}]}},
-    {"slug": "gh/acme/web", "pipeline": {"workflows": [{"name": "build", "duration": "300ms"}]}},
-    {"slug": "gh/acme/mobile", "pipeline": {"workflows": [{"name": "build", "duration": "300ms"}]}},
+       {"name": "w1", "duration": "1s"}, {"name": "w2", "duration": "1s"}, {"name": "w3", "duration": "1s"},
+       {"name": "w4", "duration": "1s"}, {"name": "w5", "duration": "3s", "status": "failed"}]}},
+    {"slug": "gh/acme/web", "pipeline": {"workflows": [{"name": "build", "duration": "3s"}]}},
+    {"slug": "gh/acme/mobile", "pipeline": {"workflows": [{"name": "build", "duration": "3s"}]}},
     {"slug": "circleci/Org1/Proj1", "definitions": ["11111111-2222-4333-8444-555555555555"], "not_created": "Ignoring pipeline due to CI skip in the commit"}
   ]
 }`
@@ -82,28 +103,32 @@ type result struct {
 	outputs        map[string]string
 	summary        string
 	sim            *sim.Server
+	elapsed        time.Duration // in-process: time on the fake clock
 }
 
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
 type process struct {
-	t        *testing.T
-	scenario string
-	env      map[string]string
-	args     []string
-	shell    string                       // set: run this script with bash instead of the binary
-	signal   func(*exec.Cmd, *sim.Server) // optional: act while it runs
+	t         *testing.T
+	scenario  *sim.Scenario
+	env       map[string]string
+	args      []string
+	shell     string                       // set: run this script with bash instead of the binary
+	signal    func(*exec.Cmd, *sim.Server) // optional: act while it runs
+	process   bool                         // run the built binary, on the real clock
+	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
+	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
 }
 
-func cli(t *testing.T, args ...string) *process {
-	return &process{t: t, scenario: world, env: map[string]string{"CIRCLE_TOKEN": token}, args: args}
+func cmdline(t *testing.T, args ...string) *process {
+	return &process{t: t, scenario: world(), env: map[string]string{"CIRCLE_TOKEN": token}, args: args}
 }
 
-// github runs the binary as the runner runs a Docker action: inputs as
-// INPUT_* (with dashes), the GitHub environment, output and summary files.
+// github runs the command as action.yml runs it: inputs as INPUT_*, the
+// GitHub environment, output and summary files.
 func github(t *testing.T, inputs map[string]string) *process {
-	p := &process{t: t, scenario: world, env: map[string]string{
+	p := &process{t: t, scenario: world(), env: map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/api", "GITHUB_REF": "refs/heads/main",
-		"GITHUB_EVENT_NAME": "push", "INPUT_TOKEN": token,
+		"GITHUB_EVENT_NAME": "push", "INPUT_TOKEN": token, "CIRCLECI_TRIGGER_SURFACE": "action",
 	}}
 	for k, v := range inputs {
 		p.env["INPUT_"+strings.ToUpper(k)] = v
@@ -118,17 +143,61 @@ func (p *process) with(kv ...string) *process {
 	return p
 }
 
+// real makes the run use the built binary as a real process.
+func (p *process) real() *process {
+	p.process = true
+	return p
+}
+
 func (p *process) run() result {
+	p.t.Helper()
+	if p.process || p.shell != "" || p.signal != nil {
+		return p.runProcess()
+	}
+	return p.runInProcess()
+}
+
+// files are the GITHUB_OUTPUT and GITHUB_STEP_SUMMARY of a GitHub run.
+func (p *process) files(dir string) map[string]string {
+	if p.env["GITHUB_ACTIONS"] != "true" || p.env["NO_FILES"] != "" {
+		return nil
+	}
+	return map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+}
+
+func (p *process) runInProcess() result {
 	t := p.t
 	t.Helper()
-	s, host := sim.Start(t, p.scenario, nil)
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	s, host := simtest.Start(t, p.scenario, clk)
+	if p.prepare != nil {
+		p.prepare(s)
+	}
+	dir := t.TempDir()
+	env := map[string]string{"CIRCLE_HOST": host}
+	maps.Copy(env, p.files(dir))
+	maps.Copy(env, p.env)
+	var stdout, stderr bytes.Buffer
+	cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
+		Clock: clk, Transport: p.transport}
+	start := clk.Now()
+	code := cmd.Run(context.Background(), p.args)
+	r := p.result(dir, s, int(code), stdout.String(), stderr.String())
+	r.elapsed = clk.Now().Sub(start)
+	return r
+}
+
+func (p *process) runProcess() result {
+	t := p.t
+	t.Helper()
+	s, host := simtest.Start(t, p.scenario, nil)
 	dir := t.TempDir()
 	env := []string{"CIRCLE_HOST=" + host}
 	if _, ok := p.env["PATH"]; !ok {
 		env = append(env, "PATH="+os.Getenv("PATH"))
 	}
-	if p.env["GITHUB_ACTIONS"] == "true" && p.env["NO_FILES"] == "" {
-		env = append(env, "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"))
+	for k, v := range p.files(dir) {
+		env = append(env, k+"="+v)
 	}
 	for k, v := range p.env {
 		env = append(env, k+"="+v)
@@ -147,14 +216,19 @@ func (p *process) run() result {
 		p.signal(cmd, s)
 	}
 	err := cmd.Wait()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), sim: s, outputs: map[string]string{}}
+	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
+		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
+	return p.result(dir, s, code, stdout.String(), stderr.String())
+}
+
+func (p *process) result(dir string, s *sim.Server, code int, stdout, stderr string) result {
+	r := result{code: code, stdout: stdout, stderr: stderr, sim: s, outputs: map[string]string{}}
 	if b, err := os.ReadFile(filepath.Join(dir, "output")); err == nil {
-		r.outputs = parseOutputs(t, string(b))
+		r.outputs = parseOutputs(p.t, string(b))
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "summary")); err == nil {
 		r.summary = string(b)
@@ -184,14 +258,8 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 	return out
 }
 
-func (r result) requests(method, pathSub string) []sim.Request {
-	var out []sim.Request
-	for _, q := range r.sim.Requests() {
-		if q.Method == method && strings.Contains(q.Path, pathSub) {
-			out = append(out, q)
-		}
-	}
-	return out
+func (r result) requests(method, pathGlob string) []sim.Request {
+	return r.sim.Matching(method, pathGlob)
 }
 
 func (r result) expect(t *testing.T, code int, wantOut ...string) {
@@ -225,7 +293,7 @@ func jsonOf(v any) string {
 
 func TestTriggerByBranchWithTypedParameters(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--project-slug", "gh/acme/api", "--branch", "feature/x", "--parameters", `{"deploy": true, "env": "prod", "replicas": 3}`).run()
+	r := cmdline(t, "--project-slug", "gh/acme/api", "--branch", "feature/x", "--parameters", `{"deploy": true, "env": "prod", "replicas": 3}`).run()
 	r.expect(t, 0, "Pipeline #1 of gh/acme/api on branch feature/x triggered: http://127.0.0.1:", "/pipelines/github/acme/api/1")
 	posts := r.requests("POST", "/project/gh/acme/api/pipeline")
 	if len(posts) != 1 {
@@ -245,18 +313,18 @@ func TestTriggerByBranchWithTypedParameters(t *testing.T) {
 
 func TestTriggerByTag(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--project-slug", "gh/acme/api", "--tag", "v1.2.0").run()
+	r := cmdline(t, "--project-slug", "gh/acme/api", "--tag", "v1.2.0").run()
 	r.expect(t, 0, "on tag v1.2.0")
-	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"tag":"v1.2.0"}` {
+	if got := jsonOf(body(t, r.requests("POST", "/project/*/pipeline")[0])); got != `{"tag":"v1.2.0"}` {
 		t.Errorf("body = %s", got)
 	}
 }
 
 func TestTriggerThroughPipelineRun(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--project-slug", "github/acme/api", "--branch", "main", "--definition-id", "2338d0ae-5541-4bbf-88a2-55e9f7281f80", "--parameters", `{"deploy":false}`).run()
+	r := cmdline(t, "--project-slug", "github/acme/api", "--branch", "main", "--definition-id", "2338d0ae-5541-4bbf-88a2-55e9f7281f80", "--parameters", `{"deploy":false}`).run()
 	r.expect(t, 0, "Pipeline #1")
-	q := r.requests("POST", "/pipeline/run")
+	q := r.requests("POST", "/project/*/pipeline/run")
 	if len(q) != 1 || q[0].Path != "/project/gh/acme/api/pipeline/run" {
 		t.Fatalf("requests: %+v", r.sim.Requests())
 	}
@@ -268,7 +336,7 @@ func TestTriggerThroughPipelineRun(t *testing.T) {
 
 func TestPipelineRunThatCreatesNothing(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--project-slug", "circleci/Org1/Proj1", "--definition-id", "11111111-2222-4333-8444-555555555555", "--wait", "--json").run()
+	r := cmdline(t, "--project-slug", "circleci/Org1/Proj1", "--definition-id", "11111111-2222-4333-8444-555555555555", "--wait", "--json").run()
 	r.expect(t, 0, "Ignoring pipeline due to CI skip in the commit")
 	var out map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out["status"] != "not-created" || out["id"] != "" {
@@ -300,7 +368,7 @@ func TestGitHubAction(t *testing.T) {
 // Action mode must still work, not panic.
 func TestGitHubWithoutOutputFiles(t *testing.T) {
 	t.Parallel()
-	r := github(t, map[string]string{"wait": "true", "poll-interval": "50ms"}).with("NO_FILES", "1").run()
+	r := github(t, map[string]string{"wait": "true", "poll-interval": "1s"}).with("NO_FILES", "1").run()
 	r.expect(t, 0, "Pipeline #1 of gh/acme/api")
 	if strings.Contains(r.stderr, "panic") {
 		t.Errorf("stderr:\n%s", r.stderr)
@@ -313,14 +381,14 @@ func TestGitHubPullRequestFromAFork(t *testing.T) {
 	os.WriteFile(ev, []byte(`{"pull_request":{"head":{"repo":{"full_name":"someone/api"}},"base":{"repo":{"full_name":"acme/api"}}}}`), 0o600)
 	r := github(t, nil).with("GITHUB_EVENT_NAME", "pull_request", "GITHUB_REF", "refs/pull/42/merge", "GITHUB_HEAD_REF", "patch-1", "GITHUB_EVENT_PATH", ev).run()
 	r.expect(t, 0)
-	if got := jsonOf(body(t, r.requests("POST", "/pipeline")[0])); got != `{"branch":"pull/42/head"}` {
+	if got := jsonOf(body(t, r.requests("POST", "/project/*/pipeline")[0])); got != `{"branch":"pull/42/head"}` {
 		t.Errorf("body = %s", got)
 	}
 }
 
 func TestCircleCIEnvironment(t *testing.T) {
 	t.Parallel()
-	r := cli(t).with("CIRCLECI", "true", "CIRCLE_PROJECT_USERNAME", "acme", "CIRCLE_PROJECT_REPONAME", "api",
+	r := cmdline(t).with("CIRCLECI", "true", "CIRCLE_PROJECT_USERNAME", "acme", "CIRCLE_PROJECT_REPONAME", "api",
 		"CIRCLE_REPOSITORY_URL", "git@github.com:acme/api.git", "CIRCLE_BRANCH", "feature/z", "CIRCLECI_TRIGGER_PARAMETERS", `{"env":"staging"}`).run()
 	r.expect(t, 0, "on branch feature/z")
 	if got := jsonOf(body(t, r.requests("POST", "/project/gh/acme/api/pipeline")[0])); got != `{"branch":"feature/z","parameters":{"env":"staging"}}` {
@@ -330,7 +398,7 @@ func TestCircleCIEnvironment(t *testing.T) {
 
 func TestJSONOutput(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--project-slug", "gh/acme/api", "--wait", "--poll-interval", "50ms", "--json").run()
+	r := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--poll-interval", "1s", "--json").run()
 	r.expect(t, 0)
 	var out struct {
 		ID, State, Status, URL string
@@ -357,41 +425,43 @@ func TestBadInputSendsNothing(t *testing.T) {
 		p    func(*testing.T) *process
 		want string
 	}{
-		{"slug", func(t *testing.T) *process { return cli(t, "--project-slug", "gitlab/a/b") }, "must start with gh/"},
+		{"slug", func(t *testing.T) *process { return cmdline(t, "--project-slug", "gitlab/a/b") }, "must start with gh/"},
 		{"branch and tag", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--branch", "a", "--tag", "b")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--branch", "a", "--tag", "b")
 		}, "exclusive"},
 		{"parameters", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", "deploy=true")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", "deploy=true")
 		}, "must be a JSON object"},
 		{"nested", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":[1]}`)
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":[1]}`)
 		}, "nested array"},
 		{"float", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":0.5}`)
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", `{"a":0.5}`)
 		}, "only integers"},
 		{"too many", func(t *testing.T) *process {
 			var kv []string
 			for i := range 101 {
 				kv = append(kv, fmt.Sprintf(`"p%d":1`, i))
 			}
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", "{"+strings.Join(kv, ",")+"}")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", "{"+strings.Join(kv, ",")+"}")
 		}, "at most 100"},
 		{"key length", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"`+strings.Repeat("k", 129)+`":1}`)
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", `{"`+strings.Repeat("k", 129)+`":1}`)
 		}, "at most 128"},
-		{"no token", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "") }, "no token"},
-		{"circleci slug", func(t *testing.T) *process { return cli(t, "--project-slug", "circleci/Org1/Proj1") }, "set definition-id"},
+		{"no token", func(t *testing.T) *process {
+			return cmdline(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "")
+		}, "no token"},
+		{"circleci slug", func(t *testing.T) *process { return cmdline(t, "--project-slug", "circleci/Org1/Proj1") }, "set definition-id"},
 		{"plain http", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--host", "http://ci.example.com")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--host", "http://ci.example.com")
 		}, "use https"},
 		{"duration", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--wait", "--timeout", "10 minutes")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--timeout", "10 minutes")
 		}, "not a duration"},
-		{"on-hold", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api", "--on-hold", "skip") }, "not wait, succeed or fail"},
+		{"on-hold", func(t *testing.T) *process { return cmdline(t, "--project-slug", "gh/acme/api", "--on-hold", "skip") }, "not wait, succeed or fail"},
 		{"github input", func(t *testing.T) *process { return github(t, map[string]string{"on-hold": "later"}) }, "::error::on-hold"},
 		{"targets", func(t *testing.T) *process {
-			return cli(t, "--targets", `[{"project-slug":"gh/acme/api"},{"project-slug":"nope"}]`)
+			return cmdline(t, "--targets", `[{"project-slug":"gh/acme/api"},{"project-slug":"nope"}]`)
 		}, "targets[1]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -414,21 +484,21 @@ func TestAPIErrorsAndTheirExitCodes(t *testing.T) {
 		want []string
 	}{
 		{"wrong token", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "fake-wrong")
+			return cmdline(t, "--project-slug", "gh/acme/api").with("CIRCLE_TOKEN", "fake-wrong")
 		}, 3,
 			[]string{"401 Unauthorized: Invalid token provided.", "check that the token is a valid personal API token"}},
-		{"unknown project", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/nope") }, 5,
+		{"unknown project", func(t *testing.T) *process { return cmdline(t, "--project-slug", "gh/acme/nope") }, 5,
 			[]string{"404 Not Found: Project not found", "a project API token also gets 404"}},
-		{"unknown branch", func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api", "--branch", "nope") }, 7,
+		{"unknown branch", func(t *testing.T) *process { return cmdline(t, "--project-slug", "gh/acme/api", "--branch", "nope") }, 7,
 			[]string{"400 Bad Request: Branch not found"}},
 		{"undeclared parameter refused", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/strict", "--parameters", `{"foo":1}`)
+			return cmdline(t, "--project-slug", "gh/acme/strict", "--parameters", `{"foo":1}`)
 		}, 7, []string{"Unexpected argument(s): foo"}},
 		{"undeclared parameter errors the pipeline", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--parameters", `{"foo":1}`, "--wait", "--poll-interval", "50ms")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", `{"foo":1}`, "--wait", "--poll-interval", "1s")
 		}, 1, []string{"pipeline errored: config: Unexpected argument(s): foo"}},
 		{"unreachable host", func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--timeout", "3s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "3s").with("CIRCLE_HOST", "http://127.0.0.1:1")
 		}, 4, []string{"cannot connect", "gave up after"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -441,30 +511,47 @@ func TestAPIErrorsAndTheirExitCodes(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
-	r := cli(t, "--help").run()
+	r := cmdline(t, "--help").run()
 	r.expect(t, 0, "--project-slug", "--targets", "--on-hold", "Exit codes:", "CIRCLE_TOKEN")
-	r = cli(t, "--version").run()
-	r.expect(t, 0, "circleci-trigger dev")
+	r = cmdline(t, "--version").real().run()
+	// go build in a checkout records the revision; releases set the version.
+	if r.code != 0 || !regexp.MustCompile(`^circleci-trigger dev(-[0-9a-f]{12}(-dirty)?)?\n$`).MatchString(r.stdout) {
+		t.Errorf("--version: %d %q", r.code, r.stdout)
+	}
+	r = cmdline(t, "--projct-slug", "gh/acme/api").run()
+	if r.code != 2 || r.stderr != "circleci-trigger: unknown flag --projct-slug (see --help)\n" || r.stdout != "" {
+		t.Errorf("a typo: %d %q %q, want one line", r.code, r.stdout, r.stderr)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		r = cmdline(t, "completion", sh).run()
+		if r.code != 0 || !strings.Contains(r.stdout, "circleci-trigger") || !strings.Contains(r.stdout, "project-slug") ||
+			!strings.Contains(r.stdout, "wait succeed fail") || strings.Contains(r.stdout, "%!") {
+			t.Errorf("completion %s: %d\n%s%s", sh, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r = cmdline(t, "completion", "powershell").run(); r.code != 2 || !strings.Contains(r.stderr, "completion bash|zsh|fish") {
+		t.Errorf("completion powershell: %d %q", r.code, r.stderr)
+	}
 }
 
 // The token appears in no output, log line, URL or error, in any mode.
 func TestTokenNeverLeaks(t *testing.T) {
 	t.Parallel()
 	for _, p := range []func(*testing.T) *process{
-		func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/api") },
+		func(t *testing.T) *process { return cmdline(t, "--project-slug", "gh/acme/api") },
 		func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/failing", "--wait", "--poll-interval", "50ms", "--json")
+			return cmdline(t, "--project-slug", "gh/acme/failing", "--wait", "--poll-interval", "1s", "--json")
 		},
-		func(t *testing.T) *process { return cli(t, "--project-slug", "gh/acme/nope") },
-		func(t *testing.T) *process { return cli(t, "--project-slug", "bad") },
+		func(t *testing.T) *process { return cmdline(t, "--project-slug", "gh/acme/nope") },
+		func(t *testing.T) *process { return cmdline(t, "--project-slug", "bad") },
 		func(t *testing.T) *process {
-			return cli(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/nope"}]`, "--wait", "--poll-interval", "50ms")
-		},
-		func(t *testing.T) *process {
-			return cli(t, "--project-slug", "gh/acme/api", "--timeout", "2s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+			return cmdline(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/nope"}]`, "--wait", "--poll-interval", "1s")
 		},
 		func(t *testing.T) *process {
-			return github(t, map[string]string{"wait": "true", "poll-interval": "50ms", "project-slug": "gh/acme/failing"})
+			return cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "2s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+		},
+		func(t *testing.T) *process {
+			return github(t, map[string]string{"wait": "true", "poll-interval": "1s", "project-slug": "gh/acme/failing"})
 		},
 		func(t *testing.T) *process { return github(t, map[string]string{"project-slug": "gh/acme/nope"}) },
 	} {

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
-// fast polling: the simulator is on loopback.
-var fast = []string{"--wait", "--poll-interval", "50ms", "--max-poll-interval", "200ms"}
+// fast: the shortest polls the command accepts (time is fake in-process).
+var fast = []string{"--wait", "--poll-interval", "1s", "--max-poll-interval", "5s"}
 
 func waitFor(t *testing.T, slug string, extra ...string) *process {
-	return cli(t, append(append([]string{"--project-slug", slug}, fast...), extra...)...)
+	return cmdline(t, append(append([]string{"--project-slug", slug}, fast...), extra...)...)
 }
 
 func TestWaitOutcomes(t *testing.T) {
@@ -45,7 +46,7 @@ func TestWaitOutcomes(t *testing.T) {
 			[]string{"deploy", "on_hold", "job approve"}, nil},
 		{"on hold, fail", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--on-hold", "fail") }, 1,
 			[]string{"on hold and on-hold is fail"}, nil},
-		{"on hold, wait", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--timeout", "2s") }, 8,
+		{"on hold, wait", func(t *testing.T) *process { return waitFor(t, "gh/acme/held", "--timeout", "10s") }, 8,
 			[]string{"timed out while waiting for deploy=on_hold"}, nil},
 		{"not_run does not fail", func(t *testing.T) *process { return waitFor(t, "gh/acme/skipped") }, 0, []string{"nightly", "not_run"}, nil},
 		{"canceled downstream", func(t *testing.T) *process { return waitFor(t, "gh/acme/canceled") }, 6, []string{"pipeline canceled: build canceled"}, nil},
@@ -64,11 +65,12 @@ func TestWaitOutcomes(t *testing.T) {
 			}},
 		{"workflows over several pages", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/many")
-			p.scenario = strings.Replace(world, `"projects"`, `"page_size": 2, "projects"`, 1)
+			p.scenario = world()
+			p.scenario.PageSize = 2
 			return p
 		}, 1, []string{"w1", "w5                       failed"}, func(t *testing.T, r result) {
 			followed := 0
-			for _, q := range r.requests("GET", "/workflow") {
+			for _, q := range r.requests("GET", "/pipeline/*/workflow") {
 				if strings.Contains(q.Query, "page-token=") {
 					followed++
 				}
@@ -79,7 +81,7 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"429 with Retry-After", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = strings.Replace(world, `"projects"`, `"faults": [{"method": "GET", "path": "/pipeline/*/workflow", "status": 429, "retry_after": "1", "body": "Rate limited.", "count": 1}], "projects"`, 1)
+			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "1", Body: "Rate limited.", Count: 1})
 			return p
 		}, 0, []string{"429 Too Many Requests: Rate limited.", "still waiting"}, func(t *testing.T, r result) {
 			reqs := r.sim.Requests()
@@ -91,19 +93,19 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"burst of 503s", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = strings.Replace(world, `"projects"`, `"faults": [{"method": "GET", "path": "/pipeline/*", "status": 503, "count": 5}], "projects"`, 1)
+			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 503, Count: 5})
 			return p
 		}, 0, []string{"503 Service Unavailable", "the API answers again"}, nil},
 		{"timeout without cancel", func(t *testing.T) *process { return waitFor(t, "gh/acme/slow", "--timeout", "1500ms") }, 8,
 			[]string{"timed out while waiting for build=running"}, func(t *testing.T, r result) {
-				if n := len(r.requests("POST", "/cancel")); n != 0 {
+				if n := len(r.requests("POST", "/workflow/*/cancel")); n != 0 {
 					t.Errorf("%d cancel requests without cancel-on-exit", n)
 				}
 			}},
 		{"timeout with cancel-on-exit", func(t *testing.T) *process {
 			return waitFor(t, "gh/acme/slow", "--timeout", "1500ms", "--cancel-on-exit")
 		}, 8, []string{"canceled workflow build (cancel-on-exit)"}, func(t *testing.T, r result) {
-			if n := len(r.requests("POST", "/cancel")); n != 1 {
+			if n := len(r.requests("POST", "/workflow/*/cancel")); n != 1 {
 				t.Errorf("%d cancel requests, want 1 (docs had finished)", n)
 			}
 		}},
@@ -147,14 +149,14 @@ func TestSIGTERMMidWaitCancelsDownstream(t *testing.T) {
 	p.signal = sigterm(t, 1)
 	r := p.run()
 	r.expect(t, 6, "interrupted while waiting for build=running", "canceled workflow build")
-	if n := len(r.requests("POST", "/cancel")); n != 1 {
+	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 1 {
 		t.Errorf("%d cancel requests, want 1", n)
 	}
 }
 
 func TestWaitForAnExistingPipeline(t *testing.T) {
 	t.Parallel()
-	s, host := sim.Start(t, world, nil)
+	s, host := simtest.Start(t, world(), nil)
 	// Trigger without waiting, then wait by id.
 	cmd := exec.Command(binary, "--project-slug", "gh/acme/web", "--json")
 	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + token}
@@ -177,7 +179,7 @@ func TestWaitForAnExistingPipeline(t *testing.T) {
 
 func TestGitHubWaitSummaryAndOutputs(t *testing.T) {
 	t.Parallel()
-	r := github(t, map[string]string{"project-slug": "gh/acme/failing", "wait": "true", "poll-interval": "50ms", "max-poll-interval": "200ms"}).run()
+	r := github(t, map[string]string{"project-slug": "gh/acme/failing", "wait": "true", "poll-interval": "1s", "max-poll-interval": "5s"}).run()
 	r.expect(t, 1, "::group::Waiting for CircleCI", "::endgroup::", "::error::pipeline #1 of gh/acme/failing: pipeline failed: tests failed")
 	if r.outputs["status"] != "failed" {
 		t.Errorf("status output = %q", r.outputs["status"])

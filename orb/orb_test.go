@@ -472,7 +472,7 @@ func download(t *testing.T, rel *release, p platform, params map[string]string) 
 
 func TestOrbCommandTriggersAndWaits(t *testing.T) {
 	t.Parallel()
-	s := orb(t, map[string]string{"wait": "true", "poll_interval": "50ms", "max_poll_interval": "200ms", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
+	s := orb(t, map[string]string{"wait": "true", "poll_interval": "1s", "max_poll_interval": "2s", "parameters": `{"replicas": 3}`}, pathWithBinary(t)).
 		with("CIRCLE_TOKEN", token)
 	r := s.run()
 	r.expect(t, 0, "Pipeline #1 of gh/acme/api on branch main triggered", "build")
@@ -655,7 +655,7 @@ func TestOrbForwardsCancellation(t *testing.T) {
 			t.Parallel()
 			rel := newRelease(t, true)
 			s := download(t, rel, linuxAMD64, map[string]string{"version": "1.0.0", "project_slug": "gh/acme/slow",
-				"wait": "true", "cancel_on_exit": "true", "poll_interval": "50ms", "max_poll_interval": "100ms"})
+				"wait": "true", "cancel_on_exit": "true", "poll_interval": "1s", "max_poll_interval": "2s"})
 			s.signal = sig
 			r := s.run()
 			r.expect(t, 6, "canceled workflow build")

@@ -21,52 +21,6 @@ const (
 	MaxValueLength = 512
 )
 
-// Slug is a parsed project slug.
-type Slug struct {
-	VCS, Org, Project string
-}
-
-func (s Slug) String() string { return s.VCS + "/" + s.Org + "/" + s.Project }
-
-// IsCircleCI reports whether the slug is the circleci/<org-id>/<project-id>
-// form of GitHub App, GitLab and Bitbucket Data Center projects.
-func (s Slug) IsCircleCI() bool { return s.VCS == "circleci" }
-
-// Provider is the provider segment for pipeline/run, which is known to
-// accept the short forms (reference §3).
-func (s Slug) Provider() string {
-	switch s.VCS {
-	case "github":
-		return "gh"
-	case "bitbucket":
-		return "bb"
-	}
-	return s.VCS
-}
-
-var segment = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-// ParseSlug checks a project slug: gh/org/repo, github/…, bb/…, bitbucket/…
-// or circleci/<org-id>/<project-id>.
-func ParseSlug(s string) (Slug, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) != 3 {
-		return Slug{}, fmt.Errorf("project slug %q must have three parts, like gh/acme/api or circleci/<org-id>/<project-id>", s)
-	}
-	sl := Slug{VCS: parts[0], Org: parts[1], Project: parts[2]}
-	switch sl.VCS {
-	case "gh", "github", "bb", "bitbucket", "circleci":
-	default:
-		return Slug{}, fmt.Errorf("project slug %q must start with gh/, github/, bb/, bitbucket/ or circleci/", s)
-	}
-	for _, p := range parts[1:] {
-		if !segment.MatchString(p) || p == "." || p == ".." {
-			return Slug{}, fmt.Errorf("project slug %q: %q is not an organization or project name (letters, digits, '.', '_' and '-')", s, p)
-		}
-	}
-	return sl, nil
-}
-
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // IsUUID reports whether s looks like the ids CircleCI uses for pipelines,

@@ -5,56 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
-
-func TestParseSlug(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in      string
-		want    Slug
-		wantErr string
-	}{
-		{in: "gh/acme/api", want: Slug{"gh", "acme", "api"}},
-		{in: "github/acme/api.js", want: Slug{"github", "acme", "api.js"}},
-		{in: "bb/team/repo_1", want: Slug{"bb", "team", "repo_1"}},
-		{in: "bitbucket/team/repo-1", want: Slug{"bitbucket", "team", "repo-1"}},
-		{in: "circleci/43G3lM5RtfFE7v5sa4nWAU/44n9wujWcTnVZ2b5S8Fnat", want: Slug{"circleci", "43G3lM5RtfFE7v5sa4nWAU", "44n9wujWcTnVZ2b5S8Fnat"}},
-		{in: "acme/api", wantErr: "three parts"},
-		{in: "gh/acme/api/extra", wantErr: "three parts"},
-		{in: "gl/acme/api", wantErr: "must start with gh/"},
-		{in: "gh//api", wantErr: "is not an organization"},
-		{in: "gh/acme/..", wantErr: "is not an organization"},
-		{in: "gh/acme/a b", wantErr: "is not an organization"},
-		{in: "gh/acme/api?x=1", wantErr: "is not an organization"},
-		{in: "", wantErr: "three parts"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseSlug(tc.in)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("ParseSlug(%q) error = %v, want it to mention %q", tc.in, err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Fatalf("ParseSlug(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
-			}
-			if got.String() != tc.in {
-				t.Errorf("String() = %q, want %q", got.String(), tc.in)
-			}
-		})
-	}
-}
-
-func TestSlugProvider(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"github/a/b": "gh", "gh/a/b": "gh", "bitbucket/a/b": "bb", "circleci/x/y": "circleci"} {
-		s, _ := ParseSlug(in)
-		if got := s.Provider(); got != want {
-			t.Errorf("ParseSlug(%q).Provider() = %q, want %q", in, got, want)
-		}
-	}
-}
 
 func TestParseParameters(t *testing.T) {
 	t.Parallel()
@@ -135,8 +88,8 @@ func TestMerge(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	gh := Slug{"gh", "acme", "api"}
-	cc := Slug{"circleci", "org", "proj"}
+	gh := circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}
+	cc := circleci.Slug{VCS: "circleci", Org: "org", Project: "proj"}
 	for _, tc := range []struct {
 		name    string
 		r       Request
@@ -169,7 +122,7 @@ func TestValidate(t *testing.T) {
 func TestPostBody(t *testing.T) {
 	t.Parallel()
 	params := Parameters{"deploy": true}
-	path, body := Request{Slug: Slug{"github", "acme", "api"}, Tag: "v1", Parameters: params, DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}.post()
+	path, body := Request{Slug: circleci.Slug{VCS: "github", Org: "acme", Project: "api"}, Tag: "v1", Parameters: params, DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}.post()
 	if path != "/project/gh/acme/api/pipeline/run" {
 		t.Errorf("path = %s", path)
 	}
@@ -178,7 +131,7 @@ func TestPostBody(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("body = %s, want %s", b, want)
 	}
-	path, body = Request{Slug: Slug{"gh", "acme", "api"}}.post()
+	path, body = Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}}.post()
 	b, _ = json.Marshal(body)
 	if path != "/project/gh/acme/api/pipeline" || string(b) != "{}" {
 		t.Errorf("default branch: %s %s", path, b)
@@ -215,24 +168,6 @@ func FuzzParseParameters(f *testing.F) {
 		q, err := ParseParameters(string(b))
 		if err != nil || !reflect.DeepEqual(p, q) {
 			t.Fatalf("round trip of %q: %v, %v", s, q, err)
-		}
-	})
-}
-
-func FuzzParseSlug(f *testing.F) {
-	for _, s := range []string{"gh/a/b", "circleci/x/y", "bb/a/b", "gh/a", "gh/../b", "gh/a/b/c"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		sl, err := ParseSlug(s)
-		if err != nil {
-			return
-		}
-		if sl.String() != s {
-			t.Fatalf("ParseSlug(%q).String() = %q", s, sl.String())
-		}
-		if strings.ContainsAny(s, " ?#%\\\n") {
-			t.Fatalf("accepted %q", s)
 		}
 	})
 }

@@ -11,21 +11,18 @@ package trigger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
-	"github.com/tidwall/gjson"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Request is what to trigger.
 type Request struct {
-	Slug         Slug
+	Slug         circleci.Slug
 	Branch, Tag  string // at most one
 	Parameters   Parameters
 	DefinitionID string // set: POST …/pipeline/run
@@ -77,7 +74,7 @@ func (r Request) post() (string, any) {
 		if len(r.Parameters) > 0 {
 			body["parameters"] = r.Parameters
 		}
-		return circleci.SlugPath(r.Slug.String()) + "/pipeline", body
+		return r.Slug.Path() + "/pipeline", body
 	}
 	body := map[string]any{"definition_id": r.DefinitionID}
 	if ref := r.ref(); ref != nil {
@@ -87,8 +84,8 @@ func (r Request) post() (string, any) {
 	if len(r.Parameters) > 0 {
 		body["parameters"] = r.Parameters
 	}
-	path := "/project/" + url.PathEscape(r.Slug.Provider()) + "/" + url.PathEscape(r.Slug.Org) + "/" + url.PathEscape(r.Slug.Project) + "/pipeline/run"
-	return path, body
+	// pipeline/run is known to accept the short provider names (gh, bb).
+	return r.Slug.Short().Path() + "/pipeline/run", body
 }
 
 func (r Request) ref() map[string]string {
@@ -116,34 +113,63 @@ type Result struct {
 type Options struct {
 	// MaxRetryTime bounds the time spent sending again; 0: 2 minutes.
 	MaxRetryTime time.Duration
-	Logf         func(format string, args ...any) // nil: silent
+	// Deadline, when set, bounds everything on the client's clock: no
+	// request, retry or rate-limit pause goes past it.
+	Deadline time.Time
+	// ListLag is how long a lost request's pipeline is looked for before
+	// the request is sent again: how late CircleCI may list a new pipeline
+	// among the user's; 0: 15s.
+	ListLag time.Duration
+	// Claims, shared by the triggers of one run, keeps one pipeline from
+	// being adopted by two requests; nil: this trigger's own.
+	Claims *Claims
+	// Grace is how long a request in flight when ctx ends may still take
+	// to answer, so that a pipeline it creates is known (and can be
+	// canceled) rather than left behind; 0: 3s.
+	Grace time.Duration
+	Logf  func(format string, args ...any) // nil: silent
 }
 
-// matchSkew is how far apart the runner's and CircleCI's clocks may be when
-// a lost pipeline is looked for by its creation time.
-const matchSkew = 30 * time.Second
+func (o *Options) defaults() {
+	if o.MaxRetryTime <= 0 {
+		o.MaxRetryTime = 2 * time.Minute
+	}
+	if o.ListLag <= 0 {
+		o.ListLag = 15 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 3 * time.Second
+	}
+	if o.Claims == nil {
+		o.Claims = &Claims{}
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
 
 // Trigger creates the pipeline r describes, exactly once. Time is the
 // client's clock.
+//
+// When ctx ends while the request is in flight, the request is given
+// o.Grace to answer: if it created a pipeline, Trigger returns it along
+// with ctx's error, so that the caller can cancel what it started.
 func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Result, error) {
-	clk := c.Clk()
+	o.defaults()
+	if !o.Deadline.IsZero() {
+		ctx = circleci.WithDeadline(ctx, o.Deadline)
+	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = time.Second
 	b.MaxInterval = 15 * time.Second
 	b.MaxElapsedTime = o.MaxRetryTime
-	if b.MaxElapsedTime == 0 {
-		b.MaxElapsedTime = 2 * time.Minute
-	}
-	b.Clock = clk
+	b.Clock = c
 	b.Reset()
-	logf := o.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
 	path, body := r.post()
-	firstSent := clk.Now()
+	var look *lookup // set by the first failure that may have created a pipeline
 	for {
-		code, data, err := c.Do(ctx, http.MethodPost, path, nil, body)
+		sent := c.Now()
+		code, data, err := post(ctx, c, path, body, o.Grace)
 		var ambiguous error
 		switch {
 		case err == nil:
@@ -152,11 +178,12 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 				if msg == "" {
 					msg = "CircleCI answered 200 without creating a pipeline"
 				}
-				return Result{NotCreated: msg}, nil
+				return Result{NotCreated: msg}, ctx.Err()
 			}
 			p, perr := circleci.ParsePipeline(data)
 			if perr == nil {
-				return Result{Pipeline: p}, nil
+				o.Claims.claim(p.ID)
+				return Result{Pipeline: p}, ctx.Err()
 			}
 			// A 2xx means it was accepted: never send it again blindly.
 			ambiguous = &circleci.DecodeError{Method: http.MethodPost, Path: path, Err: perr}
@@ -170,35 +197,55 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 			return Result{}, err
 		}
 
+		if ambiguous != nil {
+			if look == nil {
+				look = &lookup{c: c, r: r, o: o, firstSent: sent}
+			}
+			o.Logf("%s: %v; looking for a pipeline it may have created", r.Slug, ambiguous)
+			p, found, lerr := look.find(ctx)
+			switch {
+			case lerr != nil:
+				return Result{}, fmt.Errorf("%w; then %w, so it was not sent again: look at the project's pipelines before retrying", ambiguous, lerr)
+			case found:
+				o.Logf("%s: the lost request created pipeline #%d; using it", r.Slug, p.Number)
+				return Result{Pipeline: p, Adopted: true}, nil
+			}
+			o.Logf("%s: no pipeline was created; sending again", r.Slug)
+			err = ambiguous
+		}
 		d := b.NextBackOff()
 		if d == backoff.Stop {
-			if ambiguous != nil {
-				err = ambiguous
-			}
 			return Result{}, fmt.Errorf("%w (gave up after %s)", err, b.GetElapsedTime().Round(time.Second))
 		}
 		d = max(d, c.PausedFor())
-		if ambiguous == nil {
-			logf("%s: %v; trying again in %s", r.Slug, err, d.Round(100*time.Millisecond))
-			if err := clk.Sleep(ctx, d); err != nil {
-				return Result{}, err
-			}
-			continue
+		if left := o.Deadline.Sub(c.Now()); !o.Deadline.IsZero() && d > left {
+			return Result{}, fmt.Errorf("%w (gave up after %s: the next try would be in %s, after the timeout, %s from now)",
+				err, b.GetElapsedTime().Round(time.Second), d.Round(time.Second), max(left, 0).Round(time.Second))
 		}
-		logf("%s: %v; looking for a pipeline it may have created", r.Slug, ambiguous)
-		if err := clk.Sleep(ctx, d); err != nil {
+		if ambiguous == nil {
+			o.Logf("%s: %v; trying again in %s", r.Slug, err, d.Round(100*time.Millisecond))
+		}
+		if err := c.Sleep(ctx, d); err != nil {
 			return Result{}, err
 		}
-		p, found, lerr := find(ctx, c, r, firstSent)
-		if lerr != nil {
-			return Result{}, fmt.Errorf("%w; then could not check whether a pipeline was created (%v), so it was not sent again: look at the project's pipelines before retrying", ambiguous, lerr)
-		}
-		if found {
-			logf("%s: the lost request created pipeline #%d; using it", r.Slug, p.Number)
-			return Result{Pipeline: p, Adopted: true}, nil
-		}
-		logf("%s: no pipeline was created; sending again", r.Slug)
 	}
+}
+
+// post sends the trigger. If ctx ends while it is in flight, the request
+// goes on for grace, so that its answer (a pipeline to cancel) is not lost.
+func post(ctx context.Context, c *circleci.Client, path string, body any, grace time.Duration) (int, []byte, error) {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(pctx, func() { t.Stop() })
+	})
+	defer stop()
+	code, data, err := c.Do(pctx, http.MethodPost, path, nil, body)
+	if err != nil && ctx.Err() != nil {
+		return 0, nil, ctx.Err()
+	}
+	return code, data, err
 }
 
 // certainlyNotCreated: CircleCI refused the request before acting on it
@@ -209,66 +256,5 @@ func certainlyNotCreated(err error) bool {
 		return se.Code == http.StatusTooManyRequests
 	}
 	var ne *circleci.NetError
-	return errors.As(err, &ne) && !ne.Sent
-}
-
-// find looks among the user's newest pipelines in the project for one that
-// matches r and was created after the first attempt was sent. A lookup that
-// fails transiently is tried a few times: its answer decides between
-// adopting and sending again, so a guess is not good enough.
-func find(ctx context.Context, c *circleci.Client, r Request, since time.Time) (circleci.Pipeline, bool, error) {
-	var list []circleci.Pipeline
-	var err error
-	for attempt := range 4 {
-		if attempt > 0 {
-			if err := c.Clk().Sleep(ctx, max(2*time.Second, c.PausedFor())); err != nil {
-				return circleci.Pipeline{}, false, err
-			}
-		}
-		list, err = c.MyPipelines(ctx, r.Slug.String(), 2)
-		if err == nil || !circleci.Transient(err) {
-			break
-		}
-	}
-	if err != nil {
-		return circleci.Pipeline{}, false, err
-	}
-	for _, p := range list { // newest first
-		if matches(p, r, since) {
-			return p, true, nil
-		}
-	}
-	return circleci.Pipeline{}, false, nil
-}
-
-// matches tells whether p could be the pipeline r created after since.
-func matches(p circleci.Pipeline, r Request, since time.Time) bool {
-	if p.CreatedAt.IsZero() || p.CreatedAt.Before(since.Add(-matchSkew)) {
-		return false
-	}
-	if p.TriggerType != "" && p.TriggerType != "api" && p.TriggerType != "explicit" {
-		return false
-	}
-	switch {
-	case r.Tag != "" && p.Tag != r.Tag:
-		return false
-	case r.Branch != "" && p.Branch != r.Branch:
-		return false
-	case r.Tag == "" && p.Tag != "":
-		return false
-	}
-	// trigger_parameters, where CircleCI shows the parameters, must agree.
-	if tp := p.TriggerParameters; tp.IsObject() {
-		for k, v := range r.Parameters {
-			got := tp.Get(gjson.Escape(k))
-			if !got.Exists() {
-				continue
-			}
-			want, _ := json.Marshal(v)
-			if got.Raw != string(want) {
-				return false
-			}
-		}
-	}
-	return true
+	return errors.As(err, &ne) && !ne.Sent && !ne.Permanent
 }

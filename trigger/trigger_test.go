@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 const token = "fake-token-trigger"
@@ -22,21 +23,11 @@ func start(t *testing.T, faults string) (*sim.Server, *circleci.Client) {
 	  {"slug":"circleci/org1/proj1","definitions":["11111111-2222-4333-8444-555555555555"],"not_created":"Ignoring pipeline due to CI skip in the commit"}
 	],"faults":[%s]}`, token, faults)
 	clk := clock.NewFake(time.Now())
-	s, host := sim.Start(t, sc, clk)
+	s, host := simtest.Start(t, sim.MustParse(sc), clk)
 	return s, &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 }
 
-var api = Request{Slug: Slug{"gh", "acme", "api"}, Branch: "main", Parameters: Parameters{"deploy": true}}
-
-func posts(s *sim.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Method == "POST" {
-			n++
-		}
-	}
-	return n
-}
+var api = Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}, Branch: "main", Parameters: Parameters{"deploy": true}}
 
 func TestExactlyOnce(t *testing.T) {
 	t.Parallel()
@@ -63,7 +54,7 @@ func TestExactlyOnce(t *testing.T) {
 			if n := s.PipelineCount("gh/acme/api"); n != 1 {
 				t.Errorf("%d pipelines exist, want exactly 1", n)
 			}
-			if got := posts(s); got != tc.posts {
+			if got := s.Count("POST", "*"); got != tc.posts {
 				t.Errorf("%d POSTs, want %d", got, tc.posts)
 			}
 			if res.Adopted != tc.adopted || res.Pipeline.Number != 1 {
@@ -80,8 +71,8 @@ func TestLookupFailureDoesNotSendAgain(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not sent again") {
 		t.Fatalf("err = %v", err)
 	}
-	if posts(s) != 1 || s.PipelineCount("gh/acme/api") != 1 {
-		t.Errorf("%d POSTs, %d pipelines", posts(s), s.PipelineCount("gh/acme/api"))
+	if s.Count("POST", "*") != 1 || s.PipelineCount("gh/acme/api") != 1 {
+		t.Errorf("%d POSTs, %d pipelines", s.Count("POST", "*"), s.PipelineCount("gh/acme/api"))
 	}
 }
 
@@ -124,15 +115,15 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 	r.Branch = "nope"
 	_, err := Trigger(context.Background(), c, r, Options{})
 	var se *circleci.StatusError
-	if !errors.As(err, &se) || se.Code != 400 || se.Message != "Branch not found" || posts(s) != 1 {
-		t.Fatalf("err = %v after %d POSTs", err, posts(s))
+	if !errors.As(err, &se) || se.Code != 400 || se.Message != "Branch not found" || s.Count("POST", "*") != 1 {
+		t.Fatalf("err = %v after %d POSTs", err, s.Count("POST", "*"))
 	}
 }
 
 func TestPipelineRun(t *testing.T) {
 	t.Parallel()
 	s, c := start(t, ``)
-	r := Request{Slug: Slug{"github", "acme", "api"}, Branch: "main", DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}
+	r := Request{Slug: circleci.Slug{VCS: "github", Org: "acme", Project: "api"}, Branch: "main", DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80"}
 	res, err := Trigger(context.Background(), c, r, Options{})
 	if err != nil || res.Pipeline.Number != 1 {
 		t.Fatalf("Trigger = %+v, %v", res, err)
@@ -140,7 +131,7 @@ func TestPipelineRun(t *testing.T) {
 	if p := s.Requests()[0].Path; p != "/project/gh/acme/api/pipeline/run" {
 		t.Errorf("path = %s", p)
 	}
-	res, err = Trigger(context.Background(), c, Request{Slug: Slug{"circleci", "org1", "proj1"}, DefinitionID: "11111111-2222-4333-8444-555555555555"}, Options{})
+	res, err = Trigger(context.Background(), c, Request{Slug: circleci.Slug{VCS: "circleci", Org: "org1", Project: "proj1"}, DefinitionID: "11111111-2222-4333-8444-555555555555"}, Options{})
 	if err != nil || res.NotCreated != "Ignoring pipeline due to CI skip in the commit" {
 		t.Fatalf("not created: %+v, %v", res, err)
 	}

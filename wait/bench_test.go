@@ -3,9 +3,10 @@ package wait
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 // BenchmarkWaitSchedule measures, on simulated time with the default
@@ -39,15 +40,10 @@ func BenchmarkWaitSchedule(b *testing.B) {
 				}
 			}
 			if len(steady) > 0 {
-				b.ReportMetric(median(steady), "req/min-last10m")
+				b.ReportMetric(simtest.Median(steady), "req/min-last10m")
 			}
-			b.ReportMetric(median(lags), "lag-s")
-			b.ReportMetric(median(rates), "req/pipeline-min")
+			b.ReportMetric(simtest.Median(lags), "lag-s")
+			b.ReportMetric(simtest.Median(rates), "req/pipeline-min")
 		})
 	}
-}
-
-func median(v []float64) float64 {
-	slices.Sort(v)
-	return v[len(v)/2]
 }

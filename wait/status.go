@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Overall statuses, the `status` output.
@@ -35,13 +35,6 @@ const (
 	canceled              // finished, canceled
 	held                  // on hold, counted as finished (on-hold: succeed or fail)
 )
-
-// known lists the workflow statuses of the API's enum plus "queued", which
-// the docs mention; anything else is waited on and logged once.
-var known = map[string]bool{
-	"success": true, "running": true, "not_run": true, "failed": true, "error": true,
-	"failing": true, "on_hold": true, "canceled": true, "unauthorized": true, "queued": true,
-}
 
 // classify maps a workflow status to its class under the options' policies.
 func classify(status string, o policy) class {
@@ -105,7 +98,7 @@ func decide(state string, wfs []circleci.Workflow, settled bool, o policy) verdi
 		return verdict{}
 	case state != circleci.StateCreated:
 		// A setup workflow that failed or was canceled means that no
-		// continuation is coming (reference §13.3), whatever the state says.
+		// continuation is coming, whatever the state says.
 		if !settled || anyReal || !(anyFailed || anyCanceled) {
 			return verdict{}
 		}

@@ -11,13 +11,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
-// Options tune a wait. Zero durations take the SPEC defaults.
+// Options tune a wait. Zero durations take the defaults their comments give.
 type Options struct {
 	Timeout         time.Duration // 30m
 	PollInterval    time.Duration // 2s: the first and smallest gap between polls
@@ -35,6 +36,9 @@ type Options struct {
 	Fast time.Duration
 	// Outage is how long API errors may persist before the wait gives up; 5m.
 	Outage time.Duration
+	// CancelGrace bounds the cancels of CancelOnExit, all sent at once:
+	// CI runners give a stopped job a few seconds; 5s.
+	CancelGrace time.Duration
 
 	// Progress is called once per change: a workflow that appears or
 	// changes status, or a pipeline state change (Workflow zero); and when
@@ -91,9 +95,15 @@ var (
 	ErrStopped     = errors.New("stopped because another target failed (fail-fast)")
 )
 
+// lastLook is how long the poll at the deadline may take to answer.
+const lastLook = 5 * time.Second
+
 // StatusRunning is the status of a wait stopped by ErrStopped: the
-// downstream goes on.
-const StatusRunning = "running"
+// downstream goes on. StatusUnknown is that of a wait the API ended.
+const (
+	StatusRunning = "running"
+	StatusUnknown = "unknown"
+)
 
 type stopError struct {
 	kind    error
@@ -122,6 +132,7 @@ func (o *Options) defaults() {
 	def(&o.Fast, time.Minute)
 	def(&o.Outage, 5*time.Minute)
 	def(&o.Heartbeat, 5*time.Minute)
+	def(&o.CancelGrace, 5*time.Second)
 	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
 	if o.Progress == nil {
 		o.Progress = func(Event) {}
@@ -132,16 +143,26 @@ func (o *Options) defaults() {
 }
 
 // Wait polls pipeline p until its workflows are done, the timeout passes
-// or ctx ends. It returns the last Result in every case, with an error when
-// the pipeline did not succeed (*DownstreamError), the wait stopped
-// (ErrTimeout, ErrInterrupted), or the API failed for good.
+// or ctx ends. p may hold only an ID: the pipeline is read first. It
+// returns the last Result in every case, with an error when the pipeline
+// did not succeed (*DownstreamError), the wait stopped (ErrTimeout,
+// ErrInterrupted), or the API failed for good (Result.Status is then
+// StatusUnknown).
 func Wait(ctx context.Context, c *circleci.Client, p circleci.Pipeline, o Options) (Result, error) {
 	o.defaults()
 	w := &waiter{c: c, o: o, pol: policy{onHold: o.OnHold, failFast: o.FailFast}, res: Result{Pipeline: p},
-		seen: map[string]string{}, unknown: map[string]bool{}}
+		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State)}
 	err := w.run(ctx)
 	w.res.Elapsed = w.elapsed()
+	if err != nil && w.res.Status == "" {
+		w.res.Status = StatusUnknown
+	}
 	return w.res, err
+}
+
+// setupState tells a pipeline in the setup phase of dynamic config.
+func setupState(state string) bool {
+	return state == circleci.StateSetupPending || state == "setup"
 }
 
 type waiter struct {
@@ -152,21 +173,26 @@ type waiter struct {
 	start   time.Time
 	seen    map[string]string // workflow id -> last status
 	unknown map[string]bool   // statuses already logged
+	// setup: the pipeline went through the setup phase of dynamic config,
+	// whether or not its setup workflow carries the tag that says so.
+	setup bool
 }
 
-func (w *waiter) elapsed() time.Duration { return w.c.Clk().Now().Sub(w.start) }
+func (w *waiter) elapsed() time.Duration { return w.c.Now().Sub(w.start) }
 
 func (w *waiter) run(ctx context.Context) error {
-	clk := w.c.Clk()
-	w.start = clk.Now()
+	w.start = w.c.Now()
 	deadline := w.start.Add(w.o.Timeout)
+	// No request outlasts the deadline (but the last look, at the deadline,
+	// gets a few seconds), nor does a rate-limit pause.
+	ctx = circleci.WithDeadline(ctx, deadline.Add(lastLook))
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = w.o.PollInterval
 	b.MaxInterval = w.o.MaxPollInterval
 	b.Multiplier = 1.5
 	b.RandomizationFactor = 0.2
 	b.MaxElapsedTime = 0
-	b.Clock = clk
+	b.Clock = w.c
 	b.Reset()
 	lastChange, lastLine := w.start, w.start
 	var failingSince time.Time
@@ -175,16 +201,19 @@ func (w *waiter) run(ctx context.Context) error {
 	// A pipeline just triggered is certainly still pending: look after the
 	// first interval rather than at once.
 	if p := w.res.Pipeline; p.State == circleci.StatePending || p.State == circleci.StateSetupPending {
-		if err := clk.Sleep(ctx, w.o.PollInterval); err != nil {
+		if err := w.c.Sleep(ctx, w.o.PollInterval); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
 	for {
 		changed, err := w.poll(ctx)
-		now := clk.Now()
+		now := w.c.Now()
+		var pause *circleci.PauseError
 		switch {
 		case ctx.Err() != nil:
 			return w.stop(interruption(ctx))
+		case errors.As(err, &pause), errors.Is(err, context.DeadlineExceeded):
+			return w.stop(ErrTimeout)
 		case err != nil && !circleci.Transient(err):
 			return err
 		case err != nil:
@@ -225,7 +254,7 @@ func (w *waiter) run(ctx context.Context) error {
 			b.Reset()
 		}
 		d := min(max(min(b.NextBackOff(), w.o.MaxPollInterval), w.c.PausedFor()), deadline.Sub(now))
-		if err := clk.Sleep(ctx, d); err != nil {
+		if err := w.c.Sleep(ctx, d); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
@@ -244,6 +273,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			changed = true
 			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
 		}
+		w.setup = w.setup || setupState(p.State)
 		w.res.Pipeline = p
 		if p.State == circleci.StateErrored {
 			return true, nil
@@ -259,14 +289,32 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		}
 		changed = true
 		w.seen[wf.ID] = wf.Status
-		if !known[wf.Status] && !w.unknown[wf.Status] {
+		if !circleci.KnownStatus(wf.Status) && !w.unknown[wf.Status] {
 			w.unknown[wf.Status] = true
 			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
 		}
 		w.o.Progress(Event{Elapsed: w.elapsed(), Workflow: wf})
 	}
-	w.res.Workflows = latest(all)
+	w.res.Workflows = latest(w.markSetup(all))
 	return changed, nil
+}
+
+// markSetup tags the setup workflow of a pipeline that went through the
+// setup phase, when CircleCI did not (older CircleCI server versions):
+// the setup phase runs exactly one workflow, the first one.
+func (w *waiter) markSetup(all []circleci.Workflow) []circleci.Workflow {
+	if !w.setup || len(all) == 0 || slices.ContainsFunc(all, func(wf circleci.Workflow) bool { return wf.Tag == "setup" }) {
+		return all
+	}
+	first := 0
+	for i, wf := range all {
+		if wf.CreatedAt.Before(all[first].CreatedAt) {
+			first = i
+		}
+	}
+	all = slices.Clone(all)
+	all[first].Tag = "setup"
+	return all
 }
 
 // finish records the verdict and fetches the jobs worth showing.
@@ -341,11 +389,7 @@ func (w *waiter) stop(kind error) error {
 		w.res.Status = StatusRunning
 	}
 	if w.o.CancelOnExit && kind != ErrStopped {
-		for _, wf := range w.res.Workflows {
-			if classify(wf.Status, policy{onHold: HoldWait}) == running {
-				w.cancel(wf)
-			}
-		}
+		w.res.Canceled = Cancel(w.c, w.res.Pipeline, w.o.CancelGrace, w.o.Logf)
 	}
 	return &stopError{kind: kind, pending: w.pending()}
 }
@@ -364,14 +408,61 @@ func (w *waiter) pending() []string {
 	return out
 }
 
-// cancel cancels one workflow with a context of its own: the wait's may be
-// done already (interrupted), and the cancel must still go out.
-func (w *waiter) cancel(wf circleci.Workflow) {
-	ctx, done := context.WithTimeout(context.Background(), 20*time.Second)
-	defer done()
-	if err := w.c.CancelWorkflow(ctx, wf.ID); err != nil {
-		w.o.Logf("could not cancel workflow %s: %v", wf.Name, err)
-		return
+// Cancel cancels every workflow of pipeline p that is still running, as
+// the API tells it now, all at once, within grace in total: a CI runner
+// gives a stopped job a few seconds. While p is still being set up (no
+// workflow yet, or dynamic config's setup), it looks again until grace
+// runs out, so that workflows created meanwhile are canceled too. It does
+// not wait for a rate-limit pause, and it returns the workflows canceled.
+// logf (nil: silent) reports what could not be canceled.
+func Cancel(c *circleci.Client, p circleci.Pipeline, grace time.Duration, logf func(string, ...any)) []circleci.Workflow {
+	if logf == nil {
+		logf = func(string, ...any) {}
 	}
-	w.res.Canceled = append(w.res.Canceled, wf)
+	// The caller's context may be done already (interrupted): the cancels
+	// get one of their own.
+	ctx, done := context.WithTimeout(context.Background(), grace)
+	defer done()
+	var mu sync.Mutex
+	var canceled []circleci.Workflow
+	tried := map[string]bool{}
+	for round := 0; ; round++ {
+		state := p.State
+		if !p.Final() {
+			if q, err := c.Pipeline(ctx, p.ID); err == nil {
+				state = q.State
+			}
+		}
+		wfs, err := c.Workflows(ctx, p.ID)
+		if err != nil {
+			logf("could not list the workflows to cancel: %v", err)
+		}
+		var wg sync.WaitGroup
+		for _, wf := range wfs {
+			if wf.Final() || tried[wf.ID] {
+				continue
+			}
+			tried[wf.ID] = true
+			wg.Go(func() {
+				if err := c.CancelWorkflow(ctx, wf.ID); err != nil {
+					logf("could not cancel workflow %s: %v", wf.Name, err)
+					return
+				}
+				mu.Lock()
+				canceled = append(canceled, wf)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		// Done once the pipeline has its workflows: created, and listing some.
+		if (state == circleci.StateCreated && len(wfs) > 0) || state == circleci.StateErrored ||
+			ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
+			break
+		}
+		if c.Sleep(ctx, time.Second) != nil {
+			break
+		}
+	}
+	slices.SortFunc(canceled, func(a, b circleci.Workflow) int { return strings.Compare(a.Name, b.Name) })
+	return canceled
 }

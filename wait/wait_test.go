@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 const token = "fake-token-wait"
@@ -21,7 +22,7 @@ const token = "fake-token-wait"
 func setup(t testing.TB, scenario string) (*sim.Server, *circleci.Client, circleci.Pipeline, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	s, host := sim.Start(t, scenario, clk)
+	s, host := simtest.Start(t, sim.MustParse(scenario), clk)
 	c := &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 	_, body, err := c.Do(context.Background(), "POST", "/project/gh/acme/p/pipeline", nil, map[string]any{})
 	if err != nil {
@@ -71,16 +72,6 @@ func (l *logs) count(sub string) int {
 	return n
 }
 
-func countRequests(s *sim.Server, method, sub string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Method == method && strings.Contains(r.Path, sub) {
-			n++
-		}
-	}
-	return n
-}
-
 func TestLongPipelineIsGentleAndPrompt(t *testing.T) {
 	t.Parallel()
 	s, c, p, clk := setup(t, scenario(`{"name":"build","duration":"20m"},{"name":"lint","duration":"30s"}`))
@@ -103,7 +94,7 @@ func TestLongPipelineIsGentleAndPrompt(t *testing.T) {
 	if got := l.count("progress  build running"); got != 1 {
 		t.Errorf("build running reported %d times, want once per change:\n%s", got, strings.Join(l.lines, "\n"))
 	}
-	if countRequests(s, "GET", "/pipeline/"+p.ID) == 0 {
+	if s.Count("GET", "/pipeline/"+p.ID) == 0 {
 		t.Error("never read the pipeline")
 	}
 	// 20 quiet minutes: a reminder every 5, not a line per poll.
@@ -139,7 +130,7 @@ func TestTimeoutNamesWhatRunsAndCancels(t *testing.T) {
 			if took := clk.Now().Sub(start); took < 10*time.Minute || took > 10*time.Minute+time.Second {
 				t.Errorf("timed out after %s", took)
 			}
-			cancels := countRequests(s, "POST", "/cancel")
+			cancels := s.Count("POST", "/workflow/*/cancel")
 			if want := map[bool]int{false: 0, true: 1}[cancel]; cancels != want || len(res.Canceled) != want {
 				t.Errorf("cancel requests = %d, reported %d, want %d", cancels, len(res.Canceled), want)
 			}
@@ -161,7 +152,7 @@ func TestInterruptedWaitCancelsWithCancelOnExit(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) || res.Status != StatusCanceled {
 		t.Fatalf("Wait = %s, %v", res.Status, err)
 	}
-	if n := countRequests(s, "POST", "/cancel"); n != 2 || len(res.Canceled) != 2 {
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(res.Canceled) != 2 {
 		t.Errorf("cancel requests = %d (reported %d), want 2: build and the held deploy", n, len(res.Canceled))
 	}
 }
@@ -320,7 +311,12 @@ func TestOnHoldPolicies(t *testing.T) {
 	} {
 		_, c, p, _ := setup(t, scenario(wfs))
 		res, err := Wait(context.Background(), c, p, Options{OnHold: tc.policy, Timeout: 5 * time.Minute})
-		if res.Status != tc.status || (tc.isErr == nil) != (err == nil) {
+		var down *DownstreamError
+		switch {
+		case res.Status != tc.status,
+			tc.isErr == nil && err != nil,
+			tc.isErr == ErrTimeout && !errors.Is(err, ErrTimeout),
+			tc.policy == HoldFail && (!errors.As(err, &down) || down.Status != StatusOnHold):
 			t.Errorf("on-hold %s: %s, %v", tc.policy, res.Status, err)
 		}
 		if tc.policy != HoldWait && len(res.Jobs) != 1 {

@@ -1,5 +1,5 @@
-// Package clock lets time be injected: the real clock in the binary, a fake
-// one in tests, so that a 30-minute wait runs in milliseconds.
+// Package clock holds the fake clock tests inject into the API client, the
+// wait and the simulator, so that a 30-minute wait runs in milliseconds.
 package clock
 
 import (
@@ -8,32 +8,12 @@ import (
 	"time"
 )
 
-// Clock tells the time and sleeps. It satisfies backoff.Clock.
+// Clock tells the time and sleeps: circleci.Clock, which the simulator
+// also takes. (An alias would make this package import the client, whose
+// own tests use Fake.)
 type Clock interface {
 	Now() time.Time
-	// Sleep waits for d, or until ctx ends and returns its error.
 	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// Real is the system clock.
-var Real Clock = real{}
-
-type real struct{}
-
-func (real) Now() time.Time { return time.Now() }
-
-func (real) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Fake is a clock whose Sleep returns at once after moving time forward.

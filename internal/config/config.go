@@ -5,38 +5,53 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
-	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
-	"github.com/sethvargo/go-githubactions"
 )
+
+// Surface is where the binary runs; it decides how results are shown.
+type Surface int
 
 // Surfaces.
 const (
-	GitHub   = "github"
-	CircleCI = "circleci"
-	CLI      = "cli"
+	CLI      Surface = iota // a shell, or a plain run: step on GitHub
+	Action                  // the GitHub Action (action.yml says so)
+	CircleCI                // a CircleCI job: the orb, or a step of one's own
 )
+
+func (s Surface) String() string { return [...]string{"cli", "action", "circleci"}[s] }
+
+// DetectSurface reads the environment. Only action.yml sets
+// CIRCLECI_TRIGGER_SURFACE=action: a run: step on GitHub is a plain CLI.
+func DetectSurface(getenv func(string) string) Surface {
+	switch {
+	case getenv(EnvPrefix+"SURFACE") == "action":
+		return Action
+	case getenv("CIRCLECI") == "true":
+		return CircleCI
+	}
+	return CLI
+}
 
 // EnvPrefix names the environment variable of each input, for the orb and
 // shells: project-slug is CIRCLECI_TRIGGER_PROJECT_SLUG.
 const EnvPrefix = "CIRCLECI_TRIGGER_"
 
+// TokenVars are where the token is looked for, in order: the Action's token
+// input, then the variables CircleCI's own tools read. Loading and masking
+// both use this list.
+var TokenVars = []string{"INPUT_TOKEN", "CIRCLE_TOKEN", "CCI_TOKEN"}
+
 // Config is everything a run needs.
 type Config struct {
-	Surface    string
+	Surface    Surface
 	Token      string // never printed
 	Host       string // e.g. https://circleci.com, no trailing slash
 	Targets    []trigger.Request
@@ -45,281 +60,14 @@ type Config struct {
 	Wait       bool
 	WaitOpts   wait.Options
 	JSON       bool
-	Help       bool
 	Version    bool
 }
 
 // APIBase is the API's base URL.
 func (c Config) APIBase() string { return c.Host + "/api/v2" }
 
-// Loopback reports whether the host is this machine (the simulator).
-func (c Config) Loopback() bool { return isLoopback(c.Host) }
-
 // ErrHelp is returned for -h and --help after the usage is printed.
 var ErrHelp = flag.ErrHelp
-
-// input describes one input, in the order --help shows them.
-type input struct {
-	name, def, usage string
-	boolean          bool
-}
-
-var inputs = []input{
-	{"project-slug", "", "project to trigger: gh/org/repo, bb/org/repo or circleci/<org-id>/<project-id> (default: the current repository)", false},
-	{"branch", "", "branch to build, e.g. main or pull/123/head (default: the current branch for the current repository, else the project's default)", false},
-	{"tag", "", "tag to build, instead of a branch", false},
-	{"parameters", "", `pipeline parameters as a JSON object, e.g. '{"deploy": true, "env": "prod"}'`, false},
-	{"definition-id", "", "pipeline definition id: use the pipeline/run endpoint (required for circleci/ slugs)", false},
-	{"host", "", "CircleCI host, for CircleCI server (default: $CIRCLE_HOST, $CCI_HOST, else https://circleci.com)", false},
-	{"wait", "false", "wait for the pipeline's workflows and exit with their status", true},
-	{"pipeline-id", "", "wait for this existing pipeline instead of triggering one", false},
-	{"timeout", "30m", "longest wait: a Go duration (90s, 1h) or plain seconds", false},
-	{"poll-interval", "2s", "first and smallest wait between polls", false},
-	{"max-poll-interval", "30s", "largest wait between polls", false},
-	{"on-hold", "wait", "what a workflow on hold (waiting for approval) means: wait, succeed or fail", false},
-	{"fail-fast", "false", "stop as soon as any workflow is failing or failed", true},
-	{"cancel-on-exit", "false", "on timeout or interruption, cancel the downstream workflows still running", true},
-	{"targets", "", "fan-out: a JSON array of {project-slug, branch, tag, parameters, definition-id}, or a file holding one", false},
-}
-
-// MaxTargets bounds a fan-out.
-const MaxTargets = 200
-
-// Load reads the configuration. getenv is the process environment.
-// Problems are returned together as an *InputError.
-func Load(args []string, getenv func(string) string, usage io.Writer, version string) (Config, error) {
-	var c Config
-	c.Surface = surface(getenv)
-	fs := flag.NewFlagSet("circleci-trigger", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	vals := map[string]*string{}
-	bools := map[string]*bool{}
-	for _, in := range inputs {
-		if in.boolean {
-			bools[in.name] = fs.Bool(in.name, in.def == "true", in.usage)
-		} else {
-			vals[in.name] = fs.String(in.name, in.def, in.usage)
-		}
-	}
-	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object on stdout")
-	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
-	fs.Usage = func() { printUsage(usage, fs, version) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(usage)
-			fs.Usage()
-			return c, ErrHelp
-		}
-		return c, &InputError{[]error{fmt.Errorf("%v (see --help)", err)}}
-	}
-	if fs.NArg() > 0 {
-		return c, &InputError{[]error{fmt.Errorf("unexpected argument %q: every input is a --flag (see --help)", fs.Arg(0))}}
-	}
-	if c.Version {
-		return c, nil
-	}
-
-	// Fill every flag not given on the command line from the Action input,
-	// then the environment. explicit records what the user set.
-	action := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard))
-	explicit := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	var errs []error
-	for _, in := range inputs {
-		if explicit[in.name] {
-			continue
-		}
-		v := action.GetInput(in.name)
-		if v == "" {
-			v = strings.TrimSpace(getenv(EnvPrefix + strings.ToUpper(strings.ReplaceAll(in.name, "-", "_"))))
-		}
-		if v == "" {
-			continue
-		}
-		explicit[in.name] = true
-		if err := fs.Set(in.name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not true or false", in.name, v))
-		}
-	}
-
-	c.Token = strings.TrimSpace(firstNonEmpty(action.GetInput("token"), getenv("CIRCLE_TOKEN"), getenv("CCI_TOKEN")))
-	switch {
-	case c.Token == "":
-		errs = append(errs, errors.New("no token: set CIRCLE_TOKEN to a personal API token (project tokens do not work with API v2)"))
-	case !validHeaderValue(c.Token):
-		errs = append(errs, errors.New("the token contains characters that cannot be sent in a header: check how it was copied"))
-	}
-
-	host := firstNonEmpty(*vals["host"], getenv("CIRCLE_HOST"), getenv("CCI_HOST"), "https://circleci.com")
-	h, err := normalizeHost(host)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	c.Host = h
-
-	c.Wait = *bools["wait"]
-	o := &c.WaitOpts
-	o.FailFast = *bools["fail-fast"]
-	o.CancelOnExit = *bools["cancel-on-exit"]
-	o.OnHold = *vals["on-hold"]
-	switch o.OnHold {
-	case wait.HoldWait, wait.HoldSucceed, wait.HoldFail:
-	default:
-		errs = append(errs, fmt.Errorf("on-hold: %q is not wait, succeed or fail", o.OnHold))
-	}
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"timeout", &o.Timeout}, {"poll-interval", &o.PollInterval}, {"max-poll-interval", &o.MaxPollInterval}} {
-		v, err := ParseDuration(*vals[d.name])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
-		}
-		*d.dst = v
-	}
-	// Polling faster than once a second is only for the simulator.
-	if o.PollInterval > 0 && o.PollInterval < time.Second && !c.Loopback() {
-		errs = append(errs, fmt.Errorf("poll-interval: %s is too fast for CircleCI; use 1s or more", o.PollInterval))
-	}
-	if o.MaxPollInterval > 0 && o.MaxPollInterval < o.PollInterval {
-		errs = append(errs, fmt.Errorf("max-poll-interval %s is smaller than poll-interval %s", o.MaxPollInterval, o.PollInterval))
-	}
-
-	c.PipelineID = *vals["pipeline-id"]
-	switch {
-	case c.PipelineID != "":
-		if !trigger.IsUUID(c.PipelineID) {
-			errs = append(errs, fmt.Errorf("pipeline-id %q is not a pipeline id (a UUID)", c.PipelineID))
-		}
-		for _, n := range []string{"branch", "tag", "parameters", "definition-id", "targets"} {
-			if explicit[n] {
-				errs = append(errs, fmt.Errorf("%s cannot be used with pipeline-id, which waits for an existing pipeline", n))
-			}
-		}
-		c.Wait = true
-	case explicit["targets"]:
-		for _, n := range []string{"project-slug", "branch", "tag", "definition-id"} {
-			if explicit[n] {
-				errs = append(errs, fmt.Errorf("%s cannot be used with targets: set it in each target", n))
-			}
-		}
-		c.Fanout = true
-		ts, err := parseTargets(*vals["targets"], *vals["parameters"])
-		errs = append(errs, err)
-		c.Targets = ts
-	default:
-		r, err := single(vals, explicit, getenv)
-		errs = append(errs, err)
-		c.Targets = []trigger.Request{r}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return c, &InputError{flatten(errs)}
-	}
-	return c, nil
-}
-
-// single builds the one request of a run without targets, with the defaults
-// of the environment it runs in.
-func single(vals map[string]*string, explicit map[string]bool, getenv func(string) string) (trigger.Request, error) {
-	var errs []error
-	params, err := trigger.ParseParameters(*vals["parameters"])
-	errs = append(errs, err)
-	cur := currentRepo(getenv)
-	slugText := firstNonEmpty(*vals["project-slug"], cur.slug)
-	r := trigger.Request{Branch: *vals["branch"], Tag: *vals["tag"], Parameters: params, DefinitionID: *vals["definition-id"]}
-	if slugText == "" {
-		errs = append(errs, errors.New("no project-slug: give one, like gh/acme/api (it defaults to the current repository only on GitHub and CircleCI)"))
-		return r, errors.Join(errs...)
-	}
-	slug, err := trigger.ParseSlug(slugText)
-	if err != nil {
-		return r, errors.Join(append(errs, err)...)
-	}
-	r.Slug = slug
-	if !explicit["branch"] && !explicit["tag"] && cur.slug != "" && sameProject(slugText, cur.slug) {
-		r.Branch, r.Tag = cur.branch, cur.tag
-	}
-	errs = append(errs, r.Validate())
-	return r, errors.Join(errs...)
-}
-
-// target is one element of the targets input.
-type target struct {
-	Slug         string          `json:"project-slug"`
-	Branch       string          `json:"branch"`
-	Tag          string          `json:"tag"`
-	Parameters   json.RawMessage `json:"parameters"`
-	DefinitionID string          `json:"definition-id"`
-}
-
-// parseTargets reads the targets input: inline JSON, or a file holding it.
-// Every target is checked; one bad target fails them all.
-func parseTargets(v, topParams string) ([]trigger.Request, error) {
-	text := strings.TrimSpace(v)
-	if !strings.HasPrefix(text, "[") {
-		b, err := os.ReadFile(text)
-		if err != nil {
-			return nil, fmt.Errorf("targets: not a JSON array and not a readable file: %v", err)
-		}
-		text = string(b)
-	}
-	base, err := trigger.ParseParameters(topParams)
-	if err != nil {
-		return nil, err
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
-		return nil, fmt.Errorf(`targets must be a JSON array like [{"project-slug": "gh/acme/api"}]: %v`, err)
-	}
-	switch {
-	case len(raw) == 0:
-		return nil, errors.New("targets: the array is empty")
-	case len(raw) > MaxTargets:
-		return nil, fmt.Errorf("targets: %d given, at most %d", len(raw), MaxTargets)
-	}
-	var errs []error
-	var out []trigger.Request
-	seen := map[string]int{}
-	for i, m := range raw {
-		r, err := parseTarget(m, base)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("targets[%d]: %w", i, err))
-			continue
-		}
-		key := r.Slug.String() + "\x00" + r.Ref() + "\x00" + mustJSON(r.Parameters) + "\x00" + r.DefinitionID
-		if j, dup := seen[key]; dup {
-			errs = append(errs, fmt.Errorf("targets[%d]: same as targets[%d]", i, j))
-		}
-		seen[key] = i
-		out = append(out, r)
-	}
-	return out, errors.Join(errs...)
-}
-
-func parseTarget(m json.RawMessage, base trigger.Parameters) (trigger.Request, error) {
-	dec := json.NewDecoder(strings.NewReader(string(m)))
-	dec.DisallowUnknownFields()
-	var t target
-	if err := dec.Decode(&t); err != nil {
-		return trigger.Request{}, fmt.Errorf("%v (a target is an object with project-slug and optional branch, tag, parameters, definition-id)", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if t.Slug == "" {
-		return trigger.Request{}, errors.New("project-slug is missing")
-	}
-	slug, err := trigger.ParseSlug(t.Slug)
-	if err != nil {
-		return trigger.Request{}, err
-	}
-	own, err := trigger.ParseParameters(string(t.Parameters))
-	if err != nil {
-		return trigger.Request{}, fmt.Errorf("%s: %w", t.Slug, err)
-	}
-	r := trigger.Request{Slug: slug, Branch: t.Branch, Tag: t.Tag, Parameters: trigger.Merge(base, own), DefinitionID: t.DefinitionID}
-	if err := r.Validate(); err != nil {
-		return r, fmt.Errorf("%s: %w", t.Slug, err)
-	}
-	return r, nil
-}
 
 // InputError is bad input: nothing was sent. Each error is one line.
 type InputError struct{ Errs []error }
@@ -332,7 +80,231 @@ func (e *InputError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// flatten splits joined errors into their lines.
+// Load reads the configuration. getenv is the process environment; usage
+// receives --help. Problems are returned together as an *InputError.
+func Load(args []string, getenv func(string) string, usage io.Writer, version string) (Config, error) {
+	c := Config{Surface: DetectSurface(getenv)}
+	var in inputs
+	fs := in.flagSet()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(usage, fs, version)
+			return c, ErrHelp
+		}
+		return c, inputError(usageError(err))
+	}
+	if fs.NArg() > 0 {
+		return c, inputError(fmt.Errorf("unexpected argument %q: every input is a --flag (see --help)", fs.Arg(0)))
+	}
+	if c.Version = in.version; c.Version {
+		return c, nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	errs := fill(fs, set, lookup(getenv))
+	errs = append(errs, in.compat(set, getenv)...)
+
+	c.Token = firstNonEmpty(values(getenv, TokenVars)...)
+	errs = append(errs, checkToken(c.Token, c.Surface))
+	h, err := normalizeHost(firstNonEmpty(in.host, getenv("CIRCLE_HOST"), getenv("CCI_HOST"), "https://circleci.com"))
+	errs = append(errs, err)
+	c.Host, c.JSON, c.Wait = h, in.json, in.wait
+	c.WaitOpts, err = in.waitOptions()
+	errs = append(errs, err)
+
+	c.PipelineID = in.pipelineID
+	switch {
+	case c.PipelineID != "":
+		errs = append(errs, exclusive("pipeline-id", "waits for an existing pipeline", set, "branch", "tag", "parameters", "param", "definition-id", "targets"))
+		if !trigger.IsUUID(c.PipelineID) {
+			errs = append(errs, fmt.Errorf("pipeline-id %q is not a pipeline id (a UUID)", c.PipelineID))
+		}
+		c.Wait = true
+	case set["targets"]:
+		errs = append(errs, exclusive("targets", "set it in each target instead", set, "project-slug", "branch", "tag", "definition-id"))
+		c.Fanout = true
+		base, err := in.baseParameters(getenv)
+		if err == nil {
+			c.Targets, err = parseTargets(in.targets, base)
+		}
+		errs = append(errs, err)
+	default:
+		r, err := in.single(set, getenv)
+		errs = append(errs, err)
+		c.Targets = []trigger.Request{r}
+	}
+	if flat := flatten(errs); len(flat) > 0 {
+		return c, &InputError{flat}
+	}
+	return c, nil
+}
+
+func inputError(err error) error { return &InputError{[]error{err}} }
+
+// usageError shortens the flag package's errors to one line that says
+// what to fix.
+func usageError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag --%s (see --help)", strings.TrimLeft(name, "-"))
+	}
+	return fmt.Errorf("%s (see --help)", msg)
+}
+
+// lookup reads an input that was not given as a flag: the Action's input
+// (INPUT_PROJECT-SLUG as the runner names it, or INPUT_PROJECT_SLUG as
+// action.yml passes it), then CIRCLECI_TRIGGER_PROJECT_SLUG. Empty is unset.
+func lookup(getenv func(string) string) func(name string) (string, string) {
+	return func(name string) (string, string) {
+		upper := strings.ToUpper(name)
+		under := strings.ReplaceAll(upper, "-", "_")
+		for _, k := range []string{"INPUT_" + upper, "INPUT_" + under, EnvPrefix + under} {
+			if v := strings.TrimSpace(getenv(k)); v != "" {
+				return v, k
+			}
+		}
+		return "", ""
+	}
+}
+
+// cliOnly are the flags that no Action input or variable sets:
+// CIRCLECI_TRIGGER_VERSION is the orb's choice of release, not --version.
+var cliOnly = map[string]bool{"version": true, "param": true}
+
+// fill sets every flag not given on the command line from lookup, and
+// records it as set.
+func fill(fs *flag.FlagSet, set map[string]bool, look func(string) (string, string)) []error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || cliOnly[f.Name] {
+			return
+		}
+		v, from := look(f.Name)
+		if v == "" {
+			return
+		}
+		set[f.Name] = true
+		if err := fs.Set(f.Name, v); err != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				err = fmt.Errorf("%q is not true or false", v)
+			}
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", f.Name, from, err))
+		}
+	})
+	return errs
+}
+
+func checkToken(token string, s Surface) error {
+	switch {
+	case token == "" && s == Action:
+		return errors.New("no token: set the token input to a personal API token, e.g. token: ${{ secrets.CIRCLE_TOKEN }} (secrets are not passed to workflows triggered from forks)")
+	case token == "":
+		return errors.New("no token: set CIRCLE_TOKEN to a personal API token (project tokens do not work with API v2)")
+	case !validHeaderValue(token):
+		return errors.New("the token contains characters that cannot be sent in a header: check how it was copied")
+	}
+	return nil
+}
+
+// exclusive refuses inputs that make no sense together with name.
+func exclusive(name, why string, set map[string]bool, others ...string) error {
+	var errs []error
+	for _, o := range others {
+		if set[o] {
+			errs = append(errs, fmt.Errorf("%s cannot be used with %s, which %s", o, name, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (in *inputs) waitOptions() (wait.Options, error) {
+	o := wait.Options{OnHold: in.onHold, FailFast: in.failFast, CancelOnExit: in.cancelOnExit}
+	var errs []error
+	for _, d := range []struct {
+		name string
+		in   duration
+		def  time.Duration
+		dst  *time.Duration
+	}{
+		{"timeout", in.timeout, 30 * time.Minute, &o.Timeout},
+		{"poll-interval", in.pollInterval, 2 * time.Second, &o.PollInterval},
+		{"max-poll-interval", in.maxPollInterval, 30 * time.Second, &o.MaxPollInterval},
+	} {
+		var err error
+		*d.dst, err = d.in.get(d.name, d.def)
+		errs = append(errs, err)
+	}
+	switch o.OnHold {
+	case "":
+		o.OnHold = wait.HoldWait
+	case wait.HoldWait, wait.HoldSucceed, wait.HoldFail:
+	default:
+		errs = append(errs, fmt.Errorf("on-hold: %q is not wait, succeed or fail", o.OnHold))
+	}
+	if o.PollInterval < MinPollInterval {
+		errs = append(errs, fmt.Errorf("poll-interval: %s is too fast; use %s or more", o.PollInterval, MinPollInterval))
+	}
+	if o.MaxPollInterval < o.PollInterval {
+		errs = append(errs, fmt.Errorf("max-poll-interval %s is smaller than poll-interval %s", o.MaxPollInterval, o.PollInterval))
+	}
+	return o, errors.Join(errs...)
+}
+
+// MinPollInterval keeps polling gentle on the API.
+const MinPollInterval = time.Second
+
+// single builds the one request of a run without targets, with the defaults
+// of the environment it runs in.
+func (in *inputs) single(set map[string]bool, getenv func(string) string) (trigger.Request, error) {
+	params, perr := in.baseParameters(getenv)
+	cur := currentRepo(getenv)
+	r := trigger.Request{Branch: in.branch, Tag: in.tag, Parameters: params, DefinitionID: in.definitionID}
+	slugText := firstNonEmpty(in.projectSlug, cur.slug)
+	if slugText == "" {
+		return r, errors.Join(perr, errors.New("no project-slug: give one, like gh/acme/api (it defaults to the current repository only on GitHub and CircleCI)"))
+	}
+	slug, err := parseSlug(slugText)
+	if err != nil {
+		return r, errors.Join(perr, err)
+	}
+	r.Slug = slug
+	if !set["branch"] && !set["tag"] && cur.slug != "" {
+		if c, err := parseSlug(cur.slug); err == nil && c.SameProject(slug) {
+			r.Branch, r.Tag = cur.branch, cur.tag
+		}
+	}
+	return r, errors.Join(perr, r.Validate())
+}
+
+// baseParameters are the parameters input with --param on top, and on
+// top of both nothing: the GitHub Action's compatibility parameters go
+// under them.
+func (in *inputs) baseParameters(getenv func(string) string) (trigger.Parameters, error) {
+	p, err := trigger.ParseParameters(in.parameters)
+	if err != nil {
+		return nil, err
+	}
+	return trigger.Merge(trigger.Merge(in.ghaParameters(getenv), p), trigger.Parameters(in.params)), nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func values(getenv func(string) string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = getenv(k)
+	}
+	return out
+}
+
+// flatten splits joined errors into their lines and drops nils.
 func flatten(errs []error) []error {
 	var out []error
 	for _, err := range errs {
@@ -346,104 +318,4 @@ func flatten(errs []error) []error {
 		out = append(out, err)
 	}
 	return out
-}
-
-var secondsRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-
-// ParseDuration reads a Go duration ("90s", "1h30m") or plain seconds
-// ("90"). It must be positive and at most a week.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if secondsRE.MatchString(s) {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f > 7*24*3600 {
-			return 0, fmt.Errorf("%q is out of range (at most a week)", s)
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else {
-		var err error
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration like 90s, 30m or 1h (or plain seconds)", s)
-		}
-	}
-	switch {
-	case d <= 0:
-		return 0, fmt.Errorf("%q must be more than zero", s)
-	case d > 7*24*time.Hour:
-		return 0, fmt.Errorf("%q is out of range (at most a week)", s)
-	}
-	return d, nil
-}
-
-func surface(getenv func(string) string) string {
-	switch {
-	case getenv("GITHUB_ACTIONS") == "true":
-		return GitHub
-	case getenv("CIRCLECI") == "true":
-		return CircleCI
-	}
-	return CLI
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// validHeaderValue refuses control characters, which net/http would refuse
-// too, after the request was built: better to say so before.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; (b < 0x20 && b != '\t') || b == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// normalizeHost accepts "https://host", "host" (https) and a trailing
-// "/api/v2"; plain http only for loopback hosts.
-func normalizeHost(h string) (string, error) {
-	h = strings.TrimSpace(h)
-	if !strings.Contains(h, "://") {
-		h = "https://" + h
-	}
-	u, err := url.Parse(h)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("host %q is not a URL like https://circleci.example.com", h)
-	}
-	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v2")
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.String()):
-	case u.Scheme == "http":
-		return "", fmt.Errorf("host %s: plain http would expose the token; use https (http is allowed only for loopback)", u.Host)
-	default:
-		return "", fmt.Errorf("host %q: use an https:// URL", h)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func isLoopback(host string) bool {
-	u, err := url.Parse(host)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 )
 
@@ -102,7 +104,7 @@ func TestGitHubDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := c.Targets[0]
-			if c.Surface != GitHub || r.Slug.String() != tc.slug || r.Branch != tc.branch || r.Tag != tc.tag {
+			if c.Surface != CLI || r.Slug.String() != tc.slug || r.Branch != tc.branch || r.Tag != tc.tag {
 				t.Errorf("%s: slug %s branch %q tag %q", c.Surface, r.Slug, r.Branch, r.Tag)
 			}
 		})
@@ -172,7 +174,12 @@ func TestBadInput(t *testing.T) {
 		{"target bad parameters", []string{"--targets", `[{"project-slug":"gh/a/c","parameters":{"x":1.5}}]`}, nil, "targets[0]: gh/a/c: parameters"},
 		{"duplicate targets", []string{"--targets", `[{"project-slug":"gh/a/c"},{"project-slug":"gh/a/c"}]`}, nil, "same as targets[0]"},
 		{"stray argument", []string{"--project-slug", "gh/a/b", "deploy"}, nil, `unexpected argument "deploy"`},
-		{"unknown flag", []string{"--project", "gh/a/b"}, nil, "flag provided but not defined"},
+		{"unknown flag", []string{"--project", "gh/a/b"}, nil, "unknown flag --project (see --help)"},
+		{"bad param", []string{"--project-slug", "gh/a/b", "--param", "deploy"}, nil, `"deploy" is not key=value`},
+		{"param not a JSON string", []string{"--project-slug", "gh/a/b", "--param", `env="prod`}, nil, "is not a JSON string"},
+		{"gha-parameters", []string{"--project-slug", "gh/a/b", "--gha-parameters", "yes"}, nil, `gha-parameters: "yes" is not auto, true or false`},
+		{"no token in the Action", nil, map[string]string{"CIRCLE_TOKEN": "", "CIRCLECI_TRIGGER_SURFACE": "action", "INPUT_PROJECT_SLUG": "gh/a/b"}, "set the token input"},
+		{"slug given as a URL", []string{"--project-slug", "https://app.circleci.com/pipelines/github/a/b"}, nil, "give the slug, not the project's URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.args, merged(tc.env))
@@ -215,8 +222,8 @@ func TestTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []trigger.Request{
-		{Slug: trigger.Slug{VCS: "gh", Org: "a", Project: "c"}, Parameters: trigger.Parameters{"x": int64(2), "y": true}},
-		{Slug: trigger.Slug{VCS: "gh", Org: "a", Project: "d"}, Tag: "v1", Parameters: trigger.Parameters{"x": int64(1), "y": true}},
+		{Slug: circleci.Slug{VCS: "gh", Org: "a", Project: "c"}, Parameters: trigger.Parameters{"x": int64(2), "y": true}},
+		{Slug: circleci.Slug{VCS: "gh", Org: "a", Project: "d"}, Tag: "v1", Parameters: trigger.Parameters{"x": int64(1), "y": true}},
 	}
 	if !c.Fanout || !reflect.DeepEqual(c.Targets, want) {
 		t.Errorf("targets = %+v, want %+v", c.Targets, want)
@@ -231,11 +238,91 @@ func TestPipelineIDImpliesWait(t *testing.T) {
 	}
 }
 
-func TestLoopbackMayPollFast(t *testing.T) {
+// Polling is as gentle against the simulator as against CircleCI: no
+// host is special.
+func TestNoHostMayPollFasterThanASecond(t *testing.T) {
 	t.Parallel()
-	c, err := load(t, []string{"--project-slug", "gh/a/b", "--host", "http://127.0.0.1:8080", "--poll-interval", "50ms"}, map[string]string{})
-	if err != nil || c.WaitOpts.PollInterval != 50*time.Millisecond {
-		t.Errorf("%v %v", c.WaitOpts.PollInterval, err)
+	for _, host := range []string{"http://127.0.0.1:8080", "https://circleci.com"} {
+		_, err := load(t, []string{"--project-slug", "gh/a/b", "--host", host, "--poll-interval", "50ms"}, map[string]string{})
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "poll-interval: 50ms is too fast; use 1s or more") {
+			t.Errorf("host %s: err = %v", host, err)
+		}
+	}
+}
+
+func TestParam(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, []string{"--project-slug", "gh/a/b", "--parameters", `{"env": "dev", "n": 1, "keep": true}`,
+		"--param", "env=prod", "--param", "n=3", "--param", `s="3"`, "--param", "deploy=true", "--param", "eq=a=b"}, map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := trigger.Parameters{"env": "prod", "n": int64(3), "s": "3", "deploy": true, "keep": true, "eq": "a=b"}
+	if got := c.Targets[0].Parameters; !reflect.DeepEqual(got, want) {
+		t.Errorf("parameters = %#v, want %#v", got, want)
+	}
+}
+
+// An input the user did not set never overrides configuration given
+// another way; action.yml passes inputs as INPUT_NAME with underscores.
+func TestActionInputsAndEnvironment(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"CIRCLECI_TRIGGER_SURFACE": "action", "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/api",
+		"GITHUB_REF": "refs/heads/main", "INPUT_TOKEN": "fake-input-token", "CIRCLE_TOKEN": ""}
+	c, err := load(t, nil, merged(base, map[string]string{"INPUT_WAIT": "", "CIRCLECI_TRIGGER_WAIT": "true", "INPUT_ON_HOLD": "",
+		"CIRCLECI_TRIGGER_ON_HOLD": "fail", "INPUT_PROJECT_SLUG": "gh/acme/other", "INPUT_POLL_INTERVAL": "5s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Surface != Action || !c.Wait || c.WaitOpts.OnHold != "fail" || c.WaitOpts.PollInterval != 5*time.Second ||
+		c.Targets[0].Slug.String() != "gh/acme/other" || c.Token != "fake-input-token" {
+		t.Errorf("surface %v wait %v on-hold %q poll %s slug %s", c.Surface, c.Wait, c.WaitOpts.OnHold, c.WaitOpts.PollInterval, c.Targets[0].Slug)
+	}
+	if len(c.Targets[0].Parameters) != 0 {
+		t.Errorf("a new user's step sends %v", c.Targets[0].Parameters)
+	}
+}
+
+// CircleCI's official action: its inputs and variables work, and a step
+// configured its way sends the GHA_* parameters it sent.
+func TestOfficialActionCompatibility(t *testing.T) {
+	t.Parallel()
+	gh := map[string]string{"CIRCLECI_TRIGGER_SURFACE": "action", "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/api",
+		"GITHUB_REF": "refs/heads/main", "GITHUB_EVENT_NAME": "push", "GITHUB_ACTOR": "octocat", "GITHUB_ACTION": "__run_2", "CIRCLE_TOKEN": ""}
+	gha := trigger.Parameters{"GHA_Actor": "octocat", "GHA_Action": "__run_2", "GHA_Event": "push"}
+	for _, tc := range []struct {
+		name         string
+		env          map[string]string
+		slug, branch string
+		tag          string
+		params       trigger.Parameters
+	}{
+		{"CCI_TOKEN only", map[string]string{"CCI_TOKEN": "fake-cci"}, "gh/acme/api", "main", "", gha},
+		{"inputs", map[string]string{"INPUT_TOKEN": "fake", "INPUT_TARGET_SLUG": "gh/acme/other", "INPUT_TARGET_BRANCH": "dev", "INPUT_GHA_META": "m"},
+			"gh/acme/other", "dev", "", trigger.Merge(gha, trigger.Parameters{"GHA_Meta": "m"})},
+		{"variables", map[string]string{"CCI_TOKEN": "fake-cci", "TARGET_SLUG": "gh/acme/other", "TARGET_TAG": "v1"}, "gh/acme/other", "", "v1", gha},
+		{"parameters win", map[string]string{"CCI_TOKEN": "fake-cci", "INPUT_PARAMETERS": `{"GHA_Event": "mine", "x": 1}`},
+			"gh/acme/api", "main", "", trigger.Merge(gha, trigger.Parameters{"GHA_Event": "mine", "x": int64(1)})},
+		{"turned off", map[string]string{"CCI_TOKEN": "fake-cci", "INPUT_GHA_PARAMETERS": "false"}, "gh/acme/api", "main", "", trigger.Parameters{}},
+		{"turned on for a new user", map[string]string{"INPUT_TOKEN": "fake", "INPUT_GHA_PARAMETERS": "true"}, "gh/acme/api", "main", "", gha},
+		{"our names win", map[string]string{"CCI_TOKEN": "fake-cci", "TARGET_SLUG": "gh/acme/other", "INPUT_PROJECT_SLUG": "gh/acme/web"}, "gh/acme/web", "", "", gha},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, nil, merged(gh, tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := c.Targets[0]
+			if r.Slug.String() != tc.slug || r.Branch != tc.branch || r.Tag != tc.tag || !reflect.DeepEqual(r.Parameters, tc.params) {
+				t.Errorf("slug %s branch %q tag %q parameters %v; want %s %q %q %v", r.Slug, r.Branch, r.Tag, r.Parameters, tc.slug, tc.branch, tc.tag, tc.params)
+			}
+		})
+	}
+	// Outside the Action, TARGET_* mean nothing and no GHA_* is sent.
+	c, err := load(t, []string{"--project-slug", "gh/a/b"}, map[string]string{"CCI_TOKEN": "fake-cci", "CIRCLE_TOKEN": "", "TARGET_SLUG": "gh/x/y"})
+	if err != nil || c.Targets[0].Slug.String() != "gh/a/b" || len(c.Targets[0].Parameters) != 0 {
+		t.Errorf("CLI: %+v %v", c.Targets, err)
 	}
 }
 
@@ -246,28 +333,36 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "-1s", "1e9", "forever", "8d", "200h", "99999999999"} {
-		if got, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q) = %s, want an error", in, got)
+	for in, want := range map[string]string{"": "is not a duration", "0": "must be more than zero", "-1s": "must be more than zero",
+		"1e9": "is not a duration", "forever": "is not a duration", "8d": "is not a duration", "200h": "out of range",
+		"99999999999": "out of range"} {
+		if got, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseDuration(%q) = %s, %v; want an error saying %q", in, got, err, want)
 		}
 	}
 }
 
+// FuzzParseDuration: what it accepts prints back to itself, and it agrees
+// with time.ParseDuration wherever that reads a Go duration in range.
 func FuzzParseDuration(f *testing.F) {
-	for _, s := range []string{"90", "1.5", "30m", "-1s", "1e3", "9999999999999999999"} {
+	for _, s := range []string{"90", "1.5", "30m", "-1s", "1e3", "9999999999999999999", "1h0.5m", ".5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDuration(s)
-		if err == nil && (d <= 0 || d > 7*24*time.Hour) {
-			t.Fatalf("ParseDuration(%q) = %s", s, d)
+		if err == nil {
+			if back, err := ParseDuration(d.String()); err != nil || back != d {
+				t.Fatalf("ParseDuration(%q) = %s, which reads back as %s, %v", s, d, back, err)
+			}
 		}
-		if err != nil && strings.Contains(err.Error(), "\n") {
-			t.Fatalf("multi-line error %q", err)
+		if g, gerr := time.ParseDuration(strings.TrimSpace(s)); gerr == nil && g > 0 && g <= 7*24*time.Hour && (err != nil || d != g) {
+			t.Fatalf("ParseDuration(%q) = %s, %v; time.ParseDuration says %s", s, d, err, g)
 		}
 	})
 }
 
+// FuzzTargets: a target list it accepts, written back as JSON, reads back
+// to the same requests, one per element of the array.
 func FuzzTargets(f *testing.F) {
 	for _, s := range []string{`[{"project-slug":"gh/a/b"}]`, `[{"project-slug":"gh/a/b","parameters":{"x":1}},{"project-slug":"bb/c/d","tag":"v1"}]`, `[{}]`, `[1]`} {
 		f.Add(s)
@@ -276,14 +371,23 @@ func FuzzTargets(f *testing.F) {
 		if !strings.HasPrefix(strings.TrimSpace(s), "[") {
 			return // anything else is a file name
 		}
-		reqs, err := parseTargets(s, "")
+		reqs, err := parseTargets(s, nil)
 		if err != nil {
 			return
 		}
+		var elems []json.RawMessage
+		if json.Unmarshal([]byte(s), &elems) != nil || len(elems) != len(reqs) {
+			t.Fatalf("%q: %d targets from %d elements", s, len(reqs), len(elems))
+		}
+		var out []map[string]any
 		for _, r := range reqs {
-			if verr := r.Validate(); verr != nil {
-				t.Fatalf("accepted an invalid target %+v: %v", r, verr)
-			}
+			out = append(out, map[string]any{"project-slug": r.Slug.String(), "branch": r.Branch, "tag": r.Tag,
+				"parameters": r.Parameters, "definition-id": r.DefinitionID})
+		}
+		b, _ := json.Marshal(out)
+		back, err := parseTargets(string(b), nil)
+		if err != nil || !reflect.DeepEqual(back, reqs) {
+			t.Fatalf("%q: written back as %s, read as %+v, %v; want %+v", s, b, back, err, reqs)
 		}
 	})
 }

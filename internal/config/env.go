@@ -2,13 +2,8 @@ package config
 
 import (
 	"encoding/json"
-	"flag"
-	"fmt"
-	"io"
 	"os"
 	"strings"
-
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
 )
 
 // repo is the repository the job runs for, and its current ref.
@@ -16,7 +11,8 @@ type repo struct {
 	slug, branch, tag string
 }
 
-// currentRepo reads the GitHub or CircleCI environment (SPEC §1).
+// currentRepo reads the GitHub or CircleCI environment: the repository
+// the job runs for, the default project, and its branch or tag.
 func currentRepo(getenv func(string) string) repo {
 	if r := getenv("GITHUB_REPOSITORY"); r != "" && getenv("GITHUB_ACTIONS") == "true" {
 		return githubRepo(getenv, r)
@@ -102,40 +98,4 @@ func circleRepo(getenv func(string) string) repo {
 		r.branch += "/head"
 	}
 	return r
-}
-
-// sameProject compares slugs, with github/gh and bitbucket/bb alike and
-// names case-insensitive as the VCS treats them.
-func sameProject(a, b string) bool {
-	return strings.EqualFold(circleci.ShortSlug(a), circleci.ShortSlug(b))
-}
-
-func printUsage(w io.Writer, fs *flag.FlagSet, version string) {
-	fmt.Fprintf(w, `circleci-trigger %s: trigger a CircleCI pipeline, optionally wait for its workflows,
-and exit with their status.
-
-Usage:
-  circleci-trigger [flags]
-
-The token is read from $CIRCLE_TOKEN (or $CCI_TOKEN), never from a flag.
-Every flag can also be set as a GitHub Action input of the same name or as
-the environment variable %sNAME (e.g. %sPROJECT_SLUG).
-
-Flags:
-`, version, EnvPrefix, EnvPrefix)
-	fs.VisitAll(func(f *flag.Flag) {
-		def := ""
-		if f.DefValue != "" && f.DefValue != "false" {
-			def = fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(w, "  --%s\n      %s%s\n", f.Name, f.Usage, def)
-	})
-	fmt.Fprint(w, `
-Exit codes:
-  0 triggered, or every workflow succeeded   1 the downstream failed
-  2 bad input (nothing was sent)              3 CircleCI refused the token
-  4 API or network error                      5 project or pipeline not found
-  6 canceled or interrupted                   7 CircleCI rejected the request
-  8 timed out while waiting
-`)
 }

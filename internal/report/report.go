@@ -13,7 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/exit"
 	"github.com/circleci-trigger/circleci-trigger/internal/runner"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
@@ -216,7 +217,7 @@ type Result struct {
 	URL         string        `json:"url"`
 	Status      string        `json:"status"`
 	Workflows   []WorkflowOut `json:"workflows"`
-	ExitCode    *int          `json:"exit_code,omitempty"`
+	ExitCode    *exit.Code    `json:"exit_code,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	Message     string        `json:"message,omitempty"` // why no pipeline was created
 	Results     []Result      `json:"results,omitempty"`
@@ -249,11 +250,11 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 		return result(outs[0], urls)
 	}
 	top := Result{Workflows: []WorkflowOut{}}
-	worst := runner.ExitCode(outs)
+	worst := Worst(outs)
 	for _, o := range outs {
 		r := result(o, urls)
 		r.ProjectSlug, r.Branch, r.Tag = o.Request.Slug.String(), o.Request.Branch, o.Request.Tag
-		code := o.Code()
+		code := o.Code
 		r.ExitCode = &code
 		top.Results = append(top.Results, r)
 		if code == worst && top.Status == "" {
@@ -261,6 +262,15 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 		}
 	}
 	return top
+}
+
+// Worst is the process's exit code for a run's outcomes.
+func Worst(outs []runner.Outcome) exit.Code {
+	codes := make([]exit.Code, len(outs))
+	for i, o := range outs {
+		codes[i] = o.Code
+	}
+	return exit.Worst(codes...)
 }
 
 // Outputs are the GitHub Action outputs, as strings.

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/exit"
 	"github.com/circleci-trigger/circleci-trigger/internal/runner"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
@@ -22,7 +23,7 @@ var (
 func failedFanout() []runner.Outcome {
 	api := runner.Outcome{
 		Label:    "gh/acme/api",
-		Request:  trigger.Request{Slug: trigger.Slug{VCS: "gh", Org: "acme", Project: "api"}, Branch: "main"},
+		Request:  trigger.Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}, Branch: "main"},
 		Pipeline: circleci.Pipeline{ID: "p-1", Number: 7, ProjectSlug: "gh/acme/api", State: "created", CreatedAt: t0},
 		Wait: &wait.Result{
 			Status: wait.StatusFailed,
@@ -35,12 +36,14 @@ func failedFanout() []runner.Outcome {
 			}},
 			Elapsed: 2 * time.Minute,
 		},
-		Err: &wait.DownstreamError{Status: wait.StatusFailed},
+		Err:  &wait.DownstreamError{Status: wait.StatusFailed},
+		Code: exit.Failed,
 	}
 	web := runner.Outcome{
 		Label:   "gh/acme/web",
-		Request: trigger.Request{Slug: trigger.Slug{VCS: "gh", Org: "acme", Project: "web"}, Tag: "v1"},
+		Request: trigger.Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "web"}, Tag: "v1"},
 		Err:     &circleci.StatusError{Method: "POST", Path: "/project/gh/acme/web/pipeline", Code: 404, Message: "Project not found"},
+		Code:    exit.NotFound,
 	}
 	return []runner.Outcome{api, web}
 }

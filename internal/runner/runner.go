@@ -1,18 +1,17 @@
 // Package runner triggers one or many pipelines and waits for them: the
 // fan-out of targets, concurrency, fail-fast across targets, and the exit
-// code each outcome means (SPEC §4).
+// code of each outcome.
 package runner
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/config"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/exit"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
@@ -29,19 +28,17 @@ type Outcome struct {
 	Pipeline circleci.Pipeline
 	Wait     *wait.Result // nil when not waiting
 	Err      error
+	Code     exit.Code // exit.Of(Err)
 }
 
-// Code is the outcome's exit code (SPEC §4).
-func (o Outcome) Code() int { return Code(o.Err) }
-
 // Status is the outcome's `status`.
-func (o Outcome) Status() string {
+func (oc Outcome) Status() string {
 	switch {
-	case o.Wait != nil:
-		return o.Wait.Status
-	case o.Err != nil:
+	case oc.Wait != nil:
+		return oc.Wait.Status
+	case oc.Err != nil:
 		return "not-triggered"
-	case o.Trigger.NotCreated != "":
+	case oc.Trigger.NotCreated != "":
 		return "not-created"
 	}
 	return wait.StatusTriggered
@@ -75,7 +72,9 @@ func (o *Options) defaults() {
 
 // Run triggers every request concurrently and, with Wait, waits for all of
 // them. Outcomes are in the order of reqs. A trigger in flight is never
-// abandoned because another target failed: only waits are cut short.
+// abandoned because another target failed: only waits are cut short. The
+// wait's timeout bounds each target's whole run, its trigger's retries
+// included.
 func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Options) []Outcome {
 	o.defaults()
 	labels := Labels(reqs)
@@ -83,59 +82,80 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 	waitCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	sem := make(chan struct{}, o.Concurrency)
+	claims := &trigger.Claims{}
+	deadline := c.Now().Add(o.WaitOpts.Timeout)
 	var wg sync.WaitGroup
 	for i, r := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			oc := Outcome{Label: labels[i], Request: r}
 			sem <- struct{}{}
 			oc.Trigger, oc.Err = trigger.Trigger(ctx, c, r, trigger.Options{
-				MaxRetryTime: min(2*time.Minute, o.WaitOpts.Timeout),
-				Logf:         func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
+				MaxRetryTime: 2 * time.Minute, Deadline: deadline, Claims: claims,
+				Logf: func(f string, a ...any) { o.Logf(oc.Label, f, a...) },
 			})
 			<-sem
-			if oc.Err != nil {
+			oc.Pipeline = oc.Trigger.Pipeline
+			switch {
+			case oc.Err != nil && oc.Pipeline.ID != "":
+				// Interrupted while the trigger was in flight, which created
+				// a pipeline all the same.
+				o.Triggered(oc)
+				oc.interrupted(c, o)
+			case oc.Err != nil:
 				oc.Err = fmt.Errorf("trigger %s on %s: %w", r.Slug, r.Ref(), oc.Err)
-			} else {
-				oc.Pipeline = oc.Trigger.Pipeline
+			default:
 				o.Triggered(oc)
 				if o.Wait && oc.Trigger.NotCreated == "" {
-					oc.waitFor(waitCtx, c, o)
+					wo := o.WaitOpts
+					wo.Timeout = deadline.Sub(c.Now())
+					oc.waitFor(waitCtx, c, wo, o)
 				}
 			}
 			if oc.Err != nil && o.WaitOpts.FailFast && !errors.Is(oc.Err, wait.ErrStopped) && !errors.Is(oc.Err, wait.ErrInterrupted) {
 				stop(wait.ErrStopped)
 			}
+			oc.Code = exit.Of(oc.Err)
 			out[i] = oc
-		}()
+		})
 	}
 	wg.Wait()
 	return out
 }
 
-// Existing waits for a pipeline that was triggered elsewhere.
+// interrupted ends an outcome whose pipeline was created as the run was
+// interrupted: with cancel-on-exit, its workflows are canceled too.
+func (oc *Outcome) interrupted(c *circleci.Client, o Options) {
+	res := &wait.Result{Status: wait.StatusCanceled, Pipeline: oc.Pipeline}
+	if o.WaitOpts.CancelOnExit {
+		res.Canceled = wait.Cancel(c, oc.Pipeline, o.WaitOpts.CancelGrace, func(f string, a ...any) { o.Logf(oc.Label, f, a...) })
+	}
+	oc.Wait = res
+	oc.Err = fmt.Errorf("pipeline #%d of %s: %w", oc.Pipeline.Number, oc.Label, wait.ErrInterrupted)
+}
+
+// Existing waits for a pipeline that was triggered elsewhere. The wait
+// reads it first, riding out errors the API recovers from.
 func Existing(ctx context.Context, c *circleci.Client, id string, o Options) Outcome {
 	o.defaults()
-	oc := Outcome{Label: id}
-	p, err := c.Pipeline(ctx, id)
-	if err != nil {
-		oc.Err = fmt.Errorf("read pipeline %s: %w", id, err)
-		return oc
+	oc := Outcome{Label: id, Pipeline: circleci.Pipeline{ID: id}}
+	oc.waitFor(ctx, c, o.WaitOpts, o)
+	if oc.Pipeline.ProjectSlug != "" {
+		oc.Label = oc.Pipeline.ProjectSlug
 	}
-	oc.Label, oc.Pipeline = p.ProjectSlug, p
-	oc.waitFor(ctx, c, o)
+	oc.Code = exit.Of(oc.Err)
 	return oc
 }
 
-func (oc *Outcome) waitFor(ctx context.Context, c *circleci.Client, o Options) {
-	wo := o.WaitOpts
+func (oc *Outcome) waitFor(ctx context.Context, c *circleci.Client, wo wait.Options, o Options) {
 	label := oc.Label
 	wo.Progress = func(ev wait.Event) { o.Progress(label, ev) }
 	wo.Logf = func(f string, a ...any) { o.Logf(label, f, a...) }
 	res, err := wait.Wait(ctx, c, oc.Pipeline, wo)
 	oc.Wait, oc.Pipeline = &res, res.Pipeline
-	if err != nil {
+	switch {
+	case err != nil && oc.Pipeline.Number == 0:
+		oc.Err = fmt.Errorf("pipeline %s: %w", oc.Pipeline.ID, err)
+	case err != nil:
 		oc.Err = fmt.Errorf("pipeline #%d of %s: %w", oc.Pipeline.Number, oc.Label, err)
 	}
 }
@@ -161,90 +181,4 @@ func Labels(reqs []trigger.Request) []string {
 		out[i] = l
 	}
 	return out
-}
-
-// Code maps an error to its exit code (SPEC §4).
-func Code(err error) int {
-	var ie *config.InputError
-	var de *wait.DownstreamError
-	var se *circleci.StatusError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ie):
-		return 2
-	case errors.As(err, &de):
-		if de.Status == wait.StatusCanceled {
-			return 6
-		}
-		return 1
-	case errors.Is(err, wait.ErrTimeout):
-		return 8
-	case errors.Is(err, wait.ErrInterrupted), errors.Is(err, wait.ErrStopped), errors.Is(err, context.Canceled):
-		return 6
-	case errors.As(err, &se):
-		switch {
-		case se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden:
-			return 3
-		case se.Code == http.StatusNotFound:
-			return 5
-		case se.Code == http.StatusTooManyRequests || se.Code >= 500:
-			return 4
-		}
-		return 7
-	}
-	return 4
-}
-
-// severity orders exit codes for a fan-out: the process exits with the
-// most severe of its targets' codes (SPEC §4).
-var severity = []int{2, 3, 5, 7, 4, 1, 8, 6, 0}
-
-// ExitCode is the process's exit code for a run's outcomes.
-func ExitCode(outs []Outcome) int {
-	codes := make([]int, len(outs))
-	for i, o := range outs {
-		codes[i] = o.Code()
-	}
-	return Worst(codes...)
-}
-
-// Worst returns the most severe code.
-func Worst(codes ...int) int {
-	best := len(severity)
-	for _, c := range codes {
-		for i, s := range severity {
-			if s == c && i < best {
-				best = i
-			}
-		}
-	}
-	if best == len(severity) {
-		return 0
-	}
-	return severity[best]
-}
-
-// Hint says what to check for an API error about request r, or "".
-func Hint(err error, r trigger.Request) string {
-	var se *circleci.StatusError
-	if !errors.As(err, &se) {
-		return ""
-	}
-	what := "the project slug"
-	if r.Slug.VCS != "" {
-		what += " " + r.Slug.String()
-	}
-	if r.DefinitionID != "" {
-		what += " and the definition id"
-	}
-	switch se.Code {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return "check that the token is a valid personal API token with access to the project"
-	case http.StatusNotFound:
-		return fmt.Sprintf("check %s; a project API token also gets 404, since API v2 takes only personal tokens", what)
-	case http.StatusTooManyRequests:
-		return "CircleCI is rate limiting this token; try again later or poll less often"
-	}
-	return ""
 }

@@ -5,30 +5,62 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
 // Scenario is the simulator's world: who may call it, which projects exist,
 // what their pipelines do over time, and which faults to inject. It is data,
-// read from JSON, so users can rehearse their own fan-out offline.
+// read from JSON, so users can rehearse their own fan-out offline; tests
+// build it as a Go value. Durations count on the simulator's clock unless
+// a field says otherwise.
 type Scenario struct {
-	// Tokens the API accepts (Circle-Token, basic auth, or Bearer). Empty:
-	// DefaultToken only.
+	// Tokens the API accepts (Circle-Token, basic auth, or Bearer). Empty
+	// (and no Users): DefaultToken only.
 	Tokens []string `json:"tokens,omitempty"`
+	// Users maps a token to the login of its user, for pipeline/mine, /me
+	// and trigger.actor.login. Their tokens are accepted too. A token not
+	// listed is DefaultUser.
+	Users map[string]string `json:"users,omitempty"`
 	// PageSize of every list; 0: 20.
 	PageSize int `json:"page_size,omitempty"`
 	// Latency is added to every API answer, like a distant server.
-	Latency  Duration  `json:"latency,omitempty"`
-	Projects []Project `json:"projects"`
-	Faults   []Fault   `json:"faults,omitempty"`
+	Latency Duration `json:"latency,omitempty"`
+	// ClockSkew offsets the server's clock as its answers show it: every
+	// timestamp (created_at, stopped_at, …) and the Date header every answer
+	// carries. Positive: the server is ahead of the client; negative: behind.
+	ClockSkew Duration `json:"clock_skew,omitempty"`
+	// ListLag is the default of Project.ListLag.
+	ListLag Duration `json:"list_lag,omitempty"`
+	// RateLimit, when set, announces a rate limit on every API answer and
+	// answers 429 once it is used up.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	Projects  []Project  `json:"projects"`
+	Faults    []Fault    `json:"faults,omitempty"`
 }
 
 // DefaultToken is accepted when a scenario names no token. It is obviously
 // not a real CircleCI token.
 const DefaultToken = "sim-token-not-a-secret"
+
+// DefaultUser is the login of every token that Scenario.Users does not name.
+const DefaultUser = "sim-user"
+
+// RateLimit is a fixed-window limit on all API requests together, whatever
+// their token. Every answer carries RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset, and X-RateLimit-Limit, X-RateLimit-Remaining and
+// X-RateLimit-Reset (seconds until the window ends). A request over the limit
+// gets 429 "Rate limit exceeded." with Retry-After set to the same seconds.
+type RateLimit struct {
+	Limit  int      `json:"limit"`            // requests per window
+	Window Duration `json:"window,omitempty"` // default 1m, from the simulator's start
+}
 
 // Project is one project and what each of its pipelines does.
 type Project struct {
@@ -49,6 +81,35 @@ type Project struct {
 	// and create nothing (e.g. "Ignoring pipeline due to CI skip in the commit").
 	NotCreated string   `json:"not_created,omitempty"`
 	Pipeline   Timeline `json:"pipeline"`
+	// ListLag delays a new pipeline's appearance in pipeline/mine and the
+	// project's pipeline list (GET /pipeline/{id} knows it at once), like an
+	// eventually consistent index. Default: Scenario.ListLag.
+	ListLag Duration `json:"list_lag,omitempty"`
+	// Seed are pipelines that exist before the simulator starts, oldest
+	// first (After is ignored).
+	Seed []Extra `json:"seed,omitempty"`
+	// Noise are pipelines created with every pipeline a trigger creates,
+	// at the same instant: someone else's, or the same user's with other
+	// parameters, for testing how a client finds the pipeline it created.
+	Noise []Extra `json:"noise,omitempty"`
+
+	branches, tags *regexp.Regexp // compiled Branches and Tags
+}
+
+// Extra is a pipeline nobody asked this simulator's client for. Its fields
+// default to those of the pipeline it comes with (Noise) or to the
+// project's default branch, no parameters and DefaultUser (Seed).
+type Extra struct {
+	Actor      string         `json:"actor,omitempty"`  // trigger.actor.login
+	Branch     string         `json:"branch,omitempty"` // at most one of Branch and Tag
+	Tag        string         `json:"tag,omitempty"`
+	Parameters map[string]any `json:"parameters"` // nil: the same; {}: none
+	// Slug is the project_slug the pipeline reports, a lie when it names
+	// another project: the list is this project's, the pipeline says not.
+	Slug string `json:"slug,omitempty"`
+	// After creates it just after the triggered pipeline (listed before it,
+	// newest first) rather than just before.
+	After bool `json:"after,omitempty"`
 }
 
 // Timeline is what a pipeline does after it is created.
@@ -57,7 +118,7 @@ type Timeline struct {
 	// default 300ms.
 	CreatedAfter Duration `json:"created_after,omitempty"`
 	// Errors, when set, make the pipeline end errored with them, with no
-	// workflow.
+	// workflow. Messages are served verbatim, whatever they hold.
 	Errors []PipelineError `json:"errors,omitempty"`
 	// Workflows in the order they are created. Those tagged "setup" run
 	// first, while the pipeline is in state setup; the others are
@@ -71,10 +132,15 @@ type PipelineError struct {
 	Message string `json:"message"`
 }
 
-// WorkflowSpec is one workflow's life.
+// WorkflowSpec is one workflow's life. Names (of workflows and jobs) are
+// served verbatim: newlines, "::" commands and very long ones included.
 type WorkflowSpec struct {
 	Name string `json:"name"`
 	Tag  string `json:"tag,omitempty"` // "setup" for dynamic config
+	// HideTag lists a setup workflow without its tag, as older CircleCI
+	// servers do; the pipeline still goes setup-pending, setup, pending,
+	// created.
+	HideTag bool `json:"hide_tag,omitempty"`
 	// Appear is when the workflow is listed, counted from the pipeline's
 	// creation (or from the setup workflow's end, for continuation
 	// workflows); default 200ms.
@@ -100,7 +166,9 @@ type JobSpec struct {
 	Status string `json:"status"`
 }
 
-// Fault makes matching requests fail.
+// Fault makes matching requests fail. Give it at least one of Status, Drop,
+// Delay, Hang, Truncate, Size, Length and Endless. Without Status (or Drop)
+// the request is handled normally and its real answer is delayed or mangled.
 type Fault struct {
 	Method string `json:"method,omitempty"` // empty: any
 	// Path matches the path below /api/v2; '*' matches anything, '/' included.
@@ -115,16 +183,39 @@ type Fault struct {
 	Until Duration `json:"until,omitempty"`
 
 	Status      int               `json:"status,omitempty"` // answer with this status …
-	Body        string            `json:"body,omitempty"`   // … and this body (default: CircleCI's message for it)
+	Body        string            `json:"body,omitempty"`   // … and this body, verbatim (default: CircleCI's message for it)
 	ContentType string            `json:"content_type,omitempty"`
 	RetryAfter  string            `json:"retry_after,omitempty"` // Retry-After header, verbatim
 	Headers     map[string]string `json:"headers,omitempty"`     // more headers, e.g. Location
-	Delay       Duration          `json:"delay,omitempty"`       // wait this long first (slow answers)
-	Drop        bool              `json:"drop,omitempty"`        // close the connection without an answer
+	// EchoToken puts the request's token in the answer, as a careless
+	// server does: the default body becomes {"message": "Invalid token
+	// <token> provided."} (401) or CircleCI's message followed by "Token:
+	// <token>", and "{token}" in Body, RetryAfter and Headers is replaced by
+	// it. Needs Status.
+	EchoToken bool     `json:"echo_token,omitempty"`
+	Delay     Duration `json:"delay,omitempty"` // wait this long first (slow answers), on the simulator's clock
+	// Hang holds the request open this long on the real clock, or until
+	// the client gives up (or the server closes): "24h" hangs for good.
+	Hang Duration `json:"hang,omitempty"`
+	Drop bool     `json:"drop,omitempty"` // close the connection without an answer
 	// AfterEffect handles the request normally (a pipeline is created, a
-	// workflow canceled) and then fails: the ambiguous failure a client must
-	// not answer by sending again blindly.
+	// workflow canceled) and then fails, or with Delay or Hang answers late:
+	// the ambiguous failure a client must not answer by sending again
+	// blindly. Works on every endpoint, pipeline/run included.
 	AfterEffect bool `json:"after_effect,omitempty"`
+	// Truncate cuts the body (the fault's, or without Status the real one,
+	// status kept) to its first Truncate bytes.
+	Truncate int `json:"truncate,omitempty"`
+	// Size pads the body with spaces after its end to this many bytes: still
+	// valid JSON, too large for a client that limits what it reads.
+	Size int `json:"size,omitempty"`
+	// Length announces this Content-Length whatever the body's length: a
+	// larger one makes the client read an early end of the body.
+	Length int `json:"length,omitempty"`
+	// Endless makes list answers always carry a fresh next_page_token, never
+	// the same twice; the pages it leads to hold no items ("empty") or the
+	// first page again ("repeat").
+	Endless string `json:"endless,omitempty"`
 
 	re *regexp.Regexp
 }
@@ -170,6 +261,16 @@ func Load(path string) (*Scenario, error) {
 	return s, nil
 }
 
+// MustParse is Parse for scenarios written in a program or a test; it
+// panics on a bad one.
+func MustParse(s string) *Scenario {
+	sc, err := Parse([]byte(s))
+	if err != nil {
+		panic("sim: scenario: " + err.Error())
+	}
+	return sc
+}
+
 // Parse reads a scenario from JSON, refusing unknown fields (a typo would
 // otherwise silently change the rehearsal), and fills in defaults.
 func Parse(b []byte) (*Scenario, error) {
@@ -182,67 +283,136 @@ func Parse(b []byte) (*Scenario, error) {
 	return &s, s.normalize()
 }
 
-var workflowStatuses = map[string]bool{
-	"success": true, "running": true, "not_run": true, "failed": true, "error": true,
-	"failing": true, "on_hold": true, "canceled": true, "unauthorized": true, "queued": true,
+// Check reports what is wrong with a scenario built as a Go value; New
+// panics on such a scenario.
+func (s *Scenario) Check() error {
+	_, err := s.normalized()
+	return err
+}
+
+// normalized returns a normalized deep copy of s, so that a scenario value
+// can be shared by tests that run at once.
+func (s *Scenario) normalized() (*Scenario, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b)
 }
 
 func (s *Scenario) normalize() error {
-	if len(s.Tokens) == 0 {
+	if len(s.Tokens) == 0 && len(s.Users) == 0 {
 		s.Tokens = []string{DefaultToken}
+	}
+	for _, t := range slices.Sorted(maps.Keys(s.Users)) {
+		if !slices.Contains(s.Tokens, t) {
+			s.Tokens = append(s.Tokens, t)
+		}
 	}
 	if s.PageSize <= 0 {
 		s.PageSize = 20
 	}
 	var errs []error
+	if rl := s.RateLimit; rl != nil {
+		if rl.Window <= 0 {
+			rl.Window = Duration(time.Minute)
+		}
+		if rl.Limit <= 0 {
+			errs = append(errs, errors.New("rate_limit: limit must be positive"))
+		}
+	}
 	for i := range s.Projects {
-		p := &s.Projects[i]
-		if strings.Count(p.Slug, "/") != 2 {
-			errs = append(errs, fmt.Errorf("projects[%d]: slug %q is not vcs/org/repo", i, p.Slug))
-		}
-		if p.DefaultBranch == "" {
-			p.DefaultBranch = "main"
-		}
-		if len(p.Branches) == 0 {
-			p.Branches = []string{p.DefaultBranch}
-		}
-		switch p.Undeclared {
-		case "":
-			p.Undeclared = "errored"
-		case "errored", "reject":
-		default:
-			errs = append(errs, fmt.Errorf("projects[%d]: undeclared must be errored or reject", i))
-		}
-		if p.Pipeline.CreatedAfter == 0 {
-			p.Pipeline.CreatedAfter = Duration(300 * time.Millisecond)
-		}
-		for j := range p.Pipeline.Workflows {
-			w := &p.Pipeline.Workflows[j]
-			if w.Name == "" {
-				errs = append(errs, fmt.Errorf("projects[%d].workflows[%d]: no name", i, j))
-			}
-			if w.Appear == 0 {
-				w.Appear = Duration(200 * time.Millisecond)
-			}
-			if len(w.Steps) == 0 {
-				if w.Status == "" {
-					w.Status = "success"
-				}
-				w.Steps = []Step{{At: 0, Status: "running"}, {At: w.Duration, Status: w.Status}}
-			}
-			for _, st := range w.Steps {
-				if !workflowStatuses[st.Status] && !strings.HasPrefix(st.Status, "x-") {
-					errs = append(errs, fmt.Errorf("projects[%d].workflows[%d]: unknown status %q (statuses made up on purpose start with x-)", i, j, st.Status))
-				}
-			}
-		}
+		errs = append(errs, s.Projects[i].normalize(fmt.Sprintf("projects[%d]", i), s.ListLag)...)
 	}
 	for i := range s.Faults {
 		f := &s.Faults[i]
 		f.re = glob(f.Path)
-		if f.Status == 0 && !f.Drop && f.Delay == 0 {
-			errs = append(errs, fmt.Errorf("faults[%d]: give a status, drop or delay", i))
+		switch {
+		case f.Status == 0 && !f.Drop && f.Delay == 0 && f.Hang == 0 && f.Truncate == 0 && f.Size == 0 && f.Length == 0 && f.Endless == "":
+			errs = append(errs, fmt.Errorf("faults[%d]: give a status, drop, delay, hang, truncate, size, length or endless", i))
+		case f.EchoToken && f.Status == 0:
+			errs = append(errs, fmt.Errorf("faults[%d]: echo_token needs a status", i))
+		case f.Endless != "" && f.Endless != "empty" && f.Endless != "repeat":
+			errs = append(errs, fmt.Errorf("faults[%d]: endless must be empty or repeat", i))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+func (p *Project) normalize(at string, listLag Duration) []error {
+	var errs []error
+	if strings.Count(p.Slug, "/") != 2 {
+		errs = append(errs, fmt.Errorf("%s: slug %q is not vcs/org/repo", at, p.Slug))
+	}
+	if p.DefaultBranch == "" {
+		p.DefaultBranch = "main"
+	}
+	if len(p.Branches) == 0 {
+		p.Branches = []string{p.DefaultBranch}
+	}
+	p.branches, p.tags = globs(p.Branches), globs(p.Tags)
+	if p.ListLag == 0 {
+		p.ListLag = listLag
+	}
+	switch p.Undeclared {
+	case "":
+		p.Undeclared = "errored"
+	case "errored", "reject":
+	default:
+		errs = append(errs, fmt.Errorf("%s: undeclared must be errored or reject", at))
+	}
+	for name, xs := range map[string][]Extra{"seed": p.Seed, "noise": p.Noise} {
+		for j, x := range xs {
+			if x.Branch != "" && x.Tag != "" {
+				errs = append(errs, fmt.Errorf("%s.%s[%d]: both a branch and a tag", at, name, j))
+			}
+			if x.Slug != "" && strings.Count(x.Slug, "/") != 2 {
+				errs = append(errs, fmt.Errorf("%s.%s[%d]: slug %q is not vcs/org/repo", at, name, j, x.Slug))
+			}
+		}
+	}
+	if p.Pipeline.CreatedAfter == 0 {
+		p.Pipeline.CreatedAfter = Duration(300 * time.Millisecond)
+	}
+	for j := range p.Pipeline.Workflows {
+		w := &p.Pipeline.Workflows[j]
+		if w.Name == "" {
+			errs = append(errs, fmt.Errorf("%s.workflows[%d]: no name", at, j))
+		}
+		if w.Appear == 0 {
+			w.Appear = Duration(200 * time.Millisecond)
+		}
+		if len(w.Steps) == 0 {
+			if w.Status == "" {
+				w.Status = "success"
+			}
+			w.Steps = []Step{{At: 0, Status: "running"}, {At: w.Duration, Status: w.Status}}
+		}
+		for _, st := range w.Steps {
+			if !circleci.KnownStatus(st.Status) && !strings.HasPrefix(st.Status, "x-") {
+				errs = append(errs, fmt.Errorf("%s.workflows[%d]: unknown status %q (statuses made up on purpose start with x-)", at, j, st.Status))
+			}
+		}
+	}
+	return errs
+}
+
+// glob compiles a pattern whose '*' matches anything, '/' included.
+func glob(g string) *regexp.Regexp {
+	return globs([]string{g})
+}
+
+// globs compiles patterns into one regexp matching any of them; nil for none.
+func globs(gs []string) *regexp.Regexp {
+	if len(gs) == 0 {
+		return nil
+	}
+	alts := make([]string, len(gs))
+	for i, g := range gs {
+		alts[i] = strings.ReplaceAll(regexp.QuoteMeta(g), `\*`, ".*")
+	}
+	return regexp.MustCompile("^(?:" + strings.Join(alts, "|") + ")$")
+}
+
+// matches reports whether v matches compiled patterns (none match nothing).
+func matches(re *regexp.Regexp, v string) bool { return re != nil && re.MatchString(v) }

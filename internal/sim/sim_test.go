@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
 
 const testScenario = `{
@@ -43,6 +45,13 @@ type call struct {
 
 func (c call) do(method, path, contentType, body string) (int, []byte) {
 	c.t.Helper()
+	resp, b := c.send(method, path, contentType, body)
+	return resp.StatusCode, b
+}
+
+// send is do with the whole response, its body read.
+func (c call) send(method, path, contentType, body string) (*http.Response, []byte) {
+	c.t.Helper()
 	req, _ := http.NewRequest(method, c.host+"/api/v2"+path, strings.NewReader(body))
 	if c.token != "" {
 		req.Header.Set("Circle-Token", c.token)
@@ -55,8 +64,11 @@ func (c call) do(method, path, contentType, body string) (int, []byte) {
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return resp, b
 }
 
 func (c call) json(method, path, body string) (int, map[string]any) {
@@ -72,7 +84,7 @@ func (c call) json(method, path, body string) (int, map[string]any) {
 func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	_, host := Start(t, testScenario, clk)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	check := func(op string, code int, body []byte) {
 		t.Helper()
@@ -152,7 +164,7 @@ func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
 func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	_, host := Start(t, testScenario, clk)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	_, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"branch":"main"}`)
 	assertKeys(t, created, fixture(t, "trigger-pipeline.201.gravitee.json"), nil)
@@ -175,7 +187,7 @@ func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
 
 func fixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "circleci", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "circleci", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +217,7 @@ func assertKeys(t *testing.T, got, want map[string]any, extra []string) {
 
 func TestTriggerValidationLikeCircleCI(t *testing.T) {
 	t.Parallel()
-	_, host := Start(t, testScenario, nil)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), nil)
 	c := call{t, host, "fake-token-1"}
 	for _, tc := range []struct {
 		name, path, ctype, body string
@@ -237,7 +249,7 @@ func TestTriggerValidationLikeCircleCI(t *testing.T) {
 func TestUndeclaredParameterErrorsThePipeline(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(time.Now())
-	_, host := Start(t, testScenario, clk)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	code, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"parameters":{"nope":1,"deploy":"yes"}}`)
 	if code != 201 {
@@ -254,7 +266,7 @@ func TestUndeclaredParameterErrorsThePipeline(t *testing.T) {
 func TestBodyIgnoredWithoutJSONContentType(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(time.Now())
-	_, host := Start(t, testScenario, clk)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/x-www-form-urlencoded", `{"branch":"nope","parameters":{"x":1}}`)
 	if code != 201 {
@@ -270,7 +282,7 @@ func TestBodyIgnoredWithoutJSONContentType(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	_, host := Start(t, testScenario, nil)
+	_, host := simtest.Start(t, sim.MustParse(testScenario), nil)
 	for _, tc := range []struct {
 		name string
 		set  func(*http.Request)
@@ -302,7 +314,7 @@ func TestFaults(t *testing.T) {
 	  {"method":"GET","path":"/me","status":429,"retry_after":"3","body":"Rate limited.","count":1},
 	  {"method":"GET","path":"/me","status":200,"body":"<html>oops","content_type":"text/html","skip":1,"count":1}
 	]}`
-	s, host := Start(t, sc, nil)
+	s, host := simtest.Start(t, sim.MustParse(sc), nil)
 	c := call{t, host, "fake-token-1"}
 	if code, _ := c.do("POST", "/project/gh/a/b/pipeline", "application/json", "{}"); code != 502 {
 		t.Errorf("first trigger = %d, want 502", code)
@@ -336,11 +348,11 @@ func TestScenarioErrors(t *testing.T) {
 		`{"projects":[{"slug":"gh/a/b","typo":1}]}`,
 		`{"faults":[{"path":"/x"}]}`,
 	} {
-		if _, err := Parse([]byte(bad)); err == nil {
+		if _, err := sim.Parse([]byte(bad)); err == nil {
 			t.Errorf("Parse(%s) accepted", bad)
 		}
 	}
-	if _, err := Open("demo"); err != nil {
+	if _, err := sim.Open("demo"); err != nil {
 		t.Errorf("built-in demo: %v", err)
 	}
 }

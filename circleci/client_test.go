@@ -1,7 +1,9 @@
 package circleci
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/tidwall/gjson"
@@ -40,27 +43,27 @@ func TestParseRecordedAnswers(t *testing.T) {
 	if err != nil || p.Number != 126 || p.State != StateCreated || p.Branch != "feature/specs_implementation" || p.TriggerType != "webhook" || p.ProjectSlug != "gh/gravitee-lab/GraviteeCiCdOrchestrator" {
 		t.Errorf("pipeline: %+v, %v", p, err)
 	}
-	page, err := ParsePage(read(t, "project-pipelines.200.page1-with-next_page_token.da-ds.json"))
+	page, err := parsePage(read(t, "project-pipelines.200.page1-with-next_page_token.da-ds.json"))
 	if err != nil || len(page.Items) != 1 || !strings.HasPrefix(page.Next, "AARLwwWYCXtgaRy9") {
 		t.Errorf("pipelines page: %+v, %v", page, err)
 	}
-	page, err = ParsePage(read(t, "pipeline-workflows.200.gravitee-failed-and-success.json"))
+	page, err = parsePage(read(t, "pipeline-workflows.200.gravitee-failed-and-success.json"))
 	if err != nil || page.Next != "" || len(page.Items) != 2 {
 		t.Fatalf("workflows page: %+v, %v", page, err)
 	}
-	w, err := ParseWorkflow(page.Items[0])
+	w, err := parseWorkflow(page.Items[0])
 	want := Workflow{ID: "75e83261-5b3c-4bc0-ad11-514bb01f634c", Name: "docker_build_and_push", Status: "failed",
 		PipelineID: "b4f4eabc-d572-4fdf-916a-d5f05d178221", PipelineNumber: 126, ProjectSlug: "gh/gravitee-lab/GraviteeCiCdOrchestrator",
 		CreatedAt: time.Date(2020, 9, 12, 17, 47, 21, 0, time.UTC), StoppedAt: time.Date(2020, 9, 12, 17, 48, 26, 0, time.UTC)}
 	if err != nil || w != want {
 		t.Errorf("ParseWorkflow = %+v, %v; want %+v", w, err, want)
 	}
-	page, _ = ParsePage(read(t, "workflow-jobs.200.approval-job.da-ds.json"))
-	j, err := ParseJob(page.Items[0])
+	page, _ = parsePage(read(t, "workflow-jobs.200.approval-job.da-ds.json"))
+	j, err := parseJob(page.Items[0])
 	if err != nil || j.Type != "approval" || j.Number != 0 || !j.StartedAt.IsZero() {
 		t.Errorf("approval job: %+v, %v", j, err)
 	}
-	j, err = ParseJob(page.Items[1])
+	j, err = parseJob(page.Items[1])
 	if err != nil || j.Number != 1008 || j.Status != "success" {
 		t.Errorf("build job: %+v, %v", j, err)
 	}
@@ -85,18 +88,25 @@ func TestParseMessage(t *testing.T) {
 
 func TestParseRejectsWhatCannotBeRead(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{``, `<html>`, `{"id":"x"}`, `{"id":"x","number":"3","state":"created"}`, `[]`, `{"number":1,"state":"created"`} {
-		if p, err := ParsePipeline([]byte(body)); err == nil {
-			t.Errorf("ParsePipeline(%q) = %+v, want an error", body, p)
+	for body, want := range map[string]string{
+		``:           "not JSON: an empty body",
+		`<html>`:     "not JSON: an HTML page",
+		`{"id":"x"}`: "pipeline is missing id, number or state",
+		`{"id":"x","number":"3","state":"created"}`: "pipeline is missing id, number or state",
+		`[]`:                            "expected a JSON object, got \"[]\"",
+		`{"number":1,"state":"created"`: "not JSON",
+	} {
+		if p, err := ParsePipeline([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePipeline(%q) = %+v, %v; want an error saying %q", body, p, err, want)
 		}
 	}
-	for _, body := range []string{`{}`, `{"items":{}}`, `{"items":null}`, `nope`} {
-		if _, err := ParsePage([]byte(body)); err == nil {
-			t.Errorf("ParsePage(%q) accepted", body)
+	for body, want := range map[string]string{`{}`: `no "items" array`, `{"items":{}}`: `no "items" array`, `{"items":null}`: `no "items" array`, `nope`: "not JSON"} {
+		if _, err := parsePage([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parsePage(%q): %v, want an error saying %q", body, err, want)
 		}
 	}
-	if _, err := ParseWorkflow(gjson.Parse(`{"id":"x","name":"w"}`)); err == nil {
-		t.Error("workflow without status accepted")
+	if _, err := parseWorkflow(gjson.Parse(`{"id":"x","name":"w"}`)); err == nil || err.Error() != "workflow is missing id, name or status" {
+		t.Errorf("workflow without status: %v", err)
 	}
 }
 
@@ -172,16 +182,52 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestListStopsOnARepeatedPageToken(t *testing.T) {
+// A list that would never end costs a request or two, not a hundred.
+func TestListsThatNeverEnd(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		page  func(n int32) string
+		want  string // "" for no error
+		calls int32
+	}{
+		{"repeated token", func(n int32) string {
+			return fmt.Sprintf(`{"items":[{"id":"w%d","name":"b","status":"success"}],"next_page_token":"same"}`, n)
+		}, "came back twice", 2},
+		{"fresh tokens, empty pages", func(n int32) string { return fmt.Sprintf(`{"items":[],"next_page_token":"t%d"}`, n) }, "", 1},
+		{"fresh tokens, the same items", func(n int32) string {
+			return fmt.Sprintf(`{"items":[{"id":"w1","name":"b","status":"success"}],"next_page_token":"t%d"}`, n)
+		}, "item w1 listed twice", 2},
+	} {
+		var n atomic.Int32
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tc.page(n.Add(1))) })
+		_, err := c.Workflows(context.Background(), "p")
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) || n.Load() != tc.calls {
+			t.Errorf("%s: err = %v after %d requests; want %q after %d", tc.name, err, n.Load(), tc.want, tc.calls)
+		}
+	}
+}
+
+// MyPipelines reads back page after page until it meets an older pipeline.
+func TestMyPipelinesReadsBackToSince(t *testing.T) {
+	t.Parallel()
+	since := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
 	var n atomic.Int32
 	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		fmt.Fprint(w, `{"items":[],"next_page_token":"same"}`)
+		i := n.Add(1) // page i holds pipelines created 30-i*5 and 28-i*5 seconds after midnight
+		fmt.Fprintf(w, `{"items":[{"id":"a%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"},
+			{"id":"b%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"}],"next_page_token":"t%d"}`,
+			i, 2*i, 30-i*5, i, 2*i+1, 28-i*5, i)
 	})
-	_, err := c.Workflows(context.Background(), "p")
-	if err == nil || !strings.Contains(err.Error(), "came back twice") || n.Load() != 2 {
-		t.Errorf("err = %v after %d requests", err, n.Load())
+	slug, _ := ParseSlug("gh/acme/api")
+	ps, complete, err := c.MyPipelines(context.Background(), slug, since, 10)
+	if err != nil || !complete || len(ps) != 8 || n.Load() != 4 {
+		t.Errorf("MyPipelines = %d pipelines, complete %v, %v after %d pages; want 8, true after 4", len(ps), complete, err, n.Load())
+	}
+	n.Store(0)
+	_, complete, err = c.MyPipelines(context.Background(), slug, since, 2)
+	if err != nil || complete {
+		t.Errorf("2 pages: complete %v, %v; want incomplete", complete, err)
 	}
 }
 
@@ -300,64 +346,131 @@ func TestWebURLs(t *testing.T) {
 	}
 }
 
-func FuzzParsePipeline(f *testing.F) {
-	for _, n := range []string{"trigger-pipeline.201.gravitee.json", "get-pipeline-by-number.200.gravitee.json"} {
-		f.Add(read(f, n))
+// fixtures adds every recorded answer as a seed.
+func fixtures(f *testing.F) {
+	names, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, n := range names {
+		f.Add(read(f, filepath.Base(n)))
 	}
+}
+
+// FuzzParsePipeline: what it accepts, encoding/json reads alike (id,
+// number, state, project_slug), and trigger_parameters decode to what
+// encoding/json decodes.
+func FuzzParsePipeline(f *testing.F) {
+	fixtures(f)
 	f.Add([]byte(`{"id":"x","number":1e400,"state":"created","errors":[{"type":1}]}`))
+	f.Add([]byte(`{"id":"x","number":3,"state":"created","trigger_parameters":{"a":"<&>","n":12345678901234567,"f":1.5,"b":true,"o":{"k":[1,"x"]}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePipeline(b)
-		if err == nil && (p.ID == "" || p.State == "") {
-			t.Fatalf("accepted %q as %+v", b, p)
+		if err != nil {
+			return
+		}
+		var std struct {
+			ID, State, ProjectSlug string
+			Number                 json.Number
+			TriggerParameters      map[string]any `json:"trigger_parameters"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&std); err != nil {
+			return // gjson reads some texts encoding/json refuses (e.g. duplicate keys of other types)
+		}
+		n, nerr := std.Number.Int64()
+		if std.ID != p.ID || std.State != p.State || (nerr == nil && n != p.Number) {
+			t.Fatalf("%q: ParsePipeline = %q #%d %q; encoding/json: %q #%s %q", b, p.ID, p.Number, p.State, std.ID, std.Number, std.State)
+		}
+		for k, v := range std.TriggerParameters {
+			if num, ok := v.(json.Number); ok {
+				if i, err := num.Int64(); err == nil && p.TriggerParameters[k] != i {
+					t.Fatalf("%q: parameter %s = %#v, encoding/json: %s", b, k, p.TriggerParameters[k], num)
+				}
+				continue
+			}
+			if s, ok := v.(string); ok && p.TriggerParameters[k] != s {
+				t.Fatalf("%q: parameter %s = %#v, encoding/json: %q", b, k, p.TriggerParameters[k], s)
+			}
 		}
 	})
 }
 
+// FuzzParseWorkflowList: a page it accepts has as many items as
+// encoding/json sees, and each workflow it accepts has the id, name and
+// status encoding/json reads.
 func FuzzParseWorkflowList(f *testing.F) {
-	for _, n := range []string{"pipeline-workflows.200.da-ds.json", "pipeline-workflows.200.gravitee-failed-and-success.json", "project-pipelines.200.page1-with-next_page_token.da-ds.json"} {
-		f.Add(read(f, n))
-	}
+	fixtures(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParsePage(b)
+		p, err := parsePage(b)
 		if err != nil {
 			return
 		}
-		for _, it := range p.Items {
-			if w, err := ParseWorkflow(it); err == nil && (w.ID == "" || w.Status == "") {
-				t.Fatalf("accepted %+v", w)
+		var std struct {
+			Items []map[string]any
+			Next  *string `json:"next_page_token"`
+		}
+		if json.Unmarshal(b, &std) != nil {
+			return
+		}
+		if len(std.Items) != len(p.Items) || (std.Next != nil && *std.Next != p.Next) {
+			t.Fatalf("%q: %d items, next %q; encoding/json: %d, %v", b, len(p.Items), p.Next, len(std.Items), std.Next)
+		}
+		for i, it := range p.Items {
+			w, err := parseWorkflow(it)
+			if err != nil {
+				continue
+			}
+			if std.Items[i]["id"] != w.ID || std.Items[i]["name"] != w.Name || std.Items[i]["status"] != w.Status {
+				t.Fatalf("%q: item %d = %+v; encoding/json: %v", b, i, w, std.Items[i])
 			}
 		}
 	})
 }
 
+// FuzzParseJobList: a job it accepts has the id, name, status and job
+// number encoding/json reads.
 func FuzzParseJobList(f *testing.F) {
-	for _, n := range []string{"workflow-jobs.200.approval-job.da-ds.json", "workflow-jobs.200.gravitee-failed.json"} {
-		f.Add(read(f, n))
-	}
+	fixtures(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParsePage(b)
+		p, err := parsePage(b)
 		if err != nil {
 			return
 		}
-		for _, it := range p.Items {
-			if j, err := ParseJob(it); err == nil && (j.ID == "" || j.Name == "") {
-				t.Fatalf("accepted %+v", j)
+		var std struct{ Items []map[string]any }
+		if json.Unmarshal(b, &std) != nil || len(std.Items) != len(p.Items) {
+			return
+		}
+		for i, it := range p.Items {
+			j, err := parseJob(it)
+			if err != nil {
+				continue
+			}
+			num, _ := std.Items[i]["job_number"].(float64)
+			if std.Items[i]["id"] != j.ID || std.Items[i]["name"] != j.Name || std.Items[i]["status"] != j.Status ||
+				(num == float64(int64(num)) && int64(num) != j.Number) {
+				t.Fatalf("%q: item %d = %+v; encoding/json: %v", b, i, j, std.Items[i])
 			}
 		}
 	})
 }
 
+// FuzzParseMessage: the message is one line of at most 300 characters
+// (and an ellipsis), and where encoding/json finds a "message" string it
+// is that message, with its blanks folded.
 func FuzzParseMessage(f *testing.F) {
-	for _, s := range []string{`{"message":"Project not found"}`, "Rate limited.", "<html>", `{"error":"x"}`, "\x00\xff"} {
+	fixtures(f)
+	for _, s := range []string{`{"message":"Project not found"}`, "Rate limited.", "<html>", `{"error":"x"}`, "\x00\xff", `{"message":"a\nb\t c"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := ParseMessage(b)
-		if strings.ContainsAny(m, "\n\r") {
-			t.Fatalf("multi-line message %q", m)
+		if strings.ContainsAny(m, "\n\r") || len([]rune(m)) > 301 {
+			t.Fatalf("%q: message %q is not one short line", b, m)
 		}
-		if len([]rune(m)) > 301 {
-			t.Fatalf("message of %d runes", len([]rune(m)))
+		var std struct{ Message string }
+		if json.Unmarshal(b, &std) == nil && std.Message != "" && utf8.ValidString(std.Message) {
+			if want := strings.Join(strings.Fields(std.Message), " "); want != "" && len([]rune(want)) <= 300 && m != want {
+				t.Fatalf("%q: message %q, encoding/json: %q", b, m, want)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package circleci
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,6 @@ const (
 	StateCreated      = "created"
 	StateErrored      = "errored"
 	StateSetupPending = "setup-pending"
-	StateSetup        = "setup"
 	StatePending      = "pending"
 )
 
@@ -30,9 +30,11 @@ type Pipeline struct {
 	Branch      string   // vcs.branch
 	Tag         string   // vcs.tag
 	TriggerType string   // trigger.type
-	// TriggerParameters is the raw trigger_parameters object, or a
-	// non-existent result when the answer had none.
-	TriggerParameters gjson.Result
+	Actor       string   // trigger.actor.login
+	// TriggerParameters is trigger_parameters, decoded: strings, int64
+	// (float64 for other numbers), bools and nested objects; nil when the
+	// answer had none.
+	TriggerParameters map[string]any
 }
 
 // Final reports whether the pipeline's state can no longer change.
@@ -46,6 +48,23 @@ func (p Pipeline) ProjectSlugOr(slug string) string {
 	}
 	return slug
 }
+
+// workflowStatuses are the workflow statuses the API documents (its enum,
+// and "queued", which the docs mention), each with whether it is final.
+var workflowStatuses = map[string]bool{
+	"success": true, "failed": true, "error": true, "canceled": true, "unauthorized": true, "not_run": true,
+	"running": false, "failing": false, "on_hold": false, "queued": false,
+}
+
+// KnownStatus reports whether this version knows a workflow status.
+func KnownStatus(status string) bool {
+	_, ok := workflowStatuses[status]
+	return ok
+}
+
+// Final reports whether a workflow with this status has ended: an unknown
+// status has not.
+func (w Workflow) Final() bool { return workflowStatuses[w.Status] }
 
 // Workflow is one workflow of a pipeline.
 type Workflow struct {
@@ -103,7 +122,8 @@ func pipelineFrom(r gjson.Result) (Pipeline, error) {
 		Branch:            r.Get("vcs.branch").String(),
 		Tag:               r.Get("vcs.tag").String(),
 		TriggerType:       r.Get("trigger.type").String(),
-		TriggerParameters: r.Get("trigger_parameters"),
+		Actor:             r.Get("trigger.actor.login").String(),
+		TriggerParameters: decodeObject(r.Get("trigger_parameters")),
 	}
 	num := r.Get("number")
 	if p.ID == "" || num.Type != gjson.Number || p.State == "" {
@@ -121,27 +141,59 @@ func pipelineFrom(r gjson.Result) (Pipeline, error) {
 	return p, nil
 }
 
-// Page is one page of a paginated list.
-type Page struct {
+// decodeObject decodes a JSON object, keeping integers exact.
+func decodeObject(r gjson.Result) map[string]any {
+	if !r.IsObject() {
+		return nil
+	}
+	out := map[string]any{}
+	r.ForEach(func(k, v gjson.Result) bool {
+		out[k.String()] = decodeValue(v)
+		return true
+	})
+	return out
+}
+
+func decodeValue(v gjson.Result) any {
+	switch {
+	case v.Type == gjson.Number:
+		if n, err := strconv.ParseInt(v.Raw, 10, 64); err == nil {
+			return n
+		}
+		return v.Float()
+	case v.IsObject():
+		return decodeObject(v)
+	case v.IsArray():
+		var out []any
+		for _, e := range v.Array() {
+			out = append(out, decodeValue(e))
+		}
+		return out
+	}
+	return v.Value() // string, bool or nil
+}
+
+// page is one page of a paginated list.
+type page struct {
 	Items []gjson.Result
 	Next  string // "" on the last page
 }
 
-// ParsePage reads {"items": [...], "next_page_token": string|null}.
-func ParsePage(body []byte) (Page, error) {
+// parsePage reads {"items": [...], "next_page_token": string|null}.
+func parsePage(body []byte) (page, error) {
 	r, err := parseObject(body)
 	if err != nil {
-		return Page{}, err
+		return page{}, err
 	}
 	items := r.Get("items")
 	if !items.IsArray() {
-		return Page{}, errors.New(`list answer has no "items" array`)
+		return page{}, errors.New(`list answer has no "items" array`)
 	}
-	return Page{Items: items.Array(), Next: r.Get("next_page_token").String()}, nil
+	return page{Items: items.Array(), Next: r.Get("next_page_token").String()}, nil
 }
 
-// ParseWorkflow reads one workflow object; id, name and status are required.
-func ParseWorkflow(r gjson.Result) (Workflow, error) {
+// parseWorkflow reads one workflow object; id, name and status are required.
+func parseWorkflow(r gjson.Result) (Workflow, error) {
 	w := Workflow{
 		ID:             r.Get("id").String(),
 		Name:           r.Get("name").String(),
@@ -159,8 +211,8 @@ func ParseWorkflow(r gjson.Result) (Workflow, error) {
 	return w, nil
 }
 
-// ParseJob reads one job object; id, name and status are required.
-func ParseJob(r gjson.Result) (Job, error) {
+// parseJob reads one job object; id, name and status are required.
+func parseJob(r gjson.Result) (Job, error) {
 	j := Job{
 		ID:        r.Get("id").String(),
 		Name:      r.Get("name").String(),

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// WebURLs builds links to CircleCI's web app (reference §11).
+// WebURLs builds links to CircleCI's web app, in the form of its own links.
 type WebURLs struct {
 	Base string // e.g. "https://app.circleci.com"
 }
@@ -29,7 +29,7 @@ func NewWebURLs(host string) WebURLs {
 
 // Pipeline is the pipeline's page.
 func (w WebURLs) Pipeline(slug string, number int64) string {
-	return fmt.Sprintf("%s/pipelines/%s/%d", w.Base, webSlug(slug), number)
+	return fmt.Sprintf("%s/pipelines/%s/%d", w.Base, splitSlug(slug).Long(), number)
 }
 
 // Workflow is the workflow's page.
@@ -43,29 +43,4 @@ func (w WebURLs) Job(slug string, number int64, workflowID string, jobNumber int
 		return w.Workflow(slug, number, workflowID)
 	}
 	return fmt.Sprintf("%s/jobs/%d", w.Workflow(slug, number, workflowID), jobNumber)
-}
-
-// webSlug uses the long VCS names the web app's own links use.
-func webSlug(slug string) string {
-	vcs, rest, _ := strings.Cut(slug, "/")
-	switch vcs {
-	case "gh":
-		vcs = "github"
-	case "bb":
-		vcs = "bitbucket"
-	}
-	return vcs + "/" + rest
-}
-
-// ShortSlug spells a slug the way API v2 bodies do: gh/… and bb/… for
-// github/… and bitbucket/… (reference §3).
-func ShortSlug(slug string) string {
-	vcs, rest, _ := strings.Cut(slug, "/")
-	switch vcs {
-	case "github":
-		vcs = "gh"
-	case "bitbucket":
-		vcs = "bb"
-	}
-	return vcs + "/" + rest
 }

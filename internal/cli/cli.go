@@ -1,0 +1,141 @@
+// Package cli is the circleci-trigger command: it reads the configuration,
+// runs the triggers and waits, and shows the outcome the way the surface it
+// runs on expects (a shell, the GitHub Action, a CircleCI job).
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/config"
+	"github.com/circleci-trigger/circleci-trigger/internal/exit"
+	"github.com/circleci-trigger/circleci-trigger/internal/report"
+	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Command runs circleci-trigger with injected streams, environment, clock
+// and transport, so that tests run it in-process.
+type Command struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+	Version        string            // shown by --version and in the User-Agent
+	Clock          circleci.Clock    // nil: the system clock
+	Transport      http.RoundTripper // nil: http.DefaultTransport
+}
+
+// Run runs the command with args (without the program name).
+func (c *Command) Run(ctx context.Context, args []string) exit.Code {
+	if len(args) > 0 && args[0] == "completion" {
+		return c.completion(args[1:])
+	}
+	surface := config.DetectSurface(c.Getenv)
+	action := githubactions.New(githubactions.WithGetenv(c.Getenv), githubactions.WithWriter(c.Stdout))
+	if surface == config.Action {
+		// Mask the token before anything else is printed.
+		for _, k := range config.TokenVars {
+			if t := strings.TrimSpace(c.Getenv(k)); t != "" {
+				action.AddMask(t)
+			}
+		}
+	}
+	o := newOutput(surface, c.Stdout, c.Stderr, action)
+
+	cfg, err := config.Load(args, c.Getenv, c.Stdout, c.Version)
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		return exit.OK
+	case err != nil:
+		o.fail(err)
+		return exit.BadInput
+	case cfg.Version:
+		fmt.Fprintf(c.Stdout, "circleci-trigger %s\n", c.Version)
+		return exit.OK
+	}
+	if cfg.JSON {
+		o.results = c.Stderr
+	}
+
+	urls := circleci.NewWebURLs(cfg.Host)
+	pr := &report.Printer{Log: o.log, URLs: urls, Fanout: cfg.Fanout}
+	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
+		Clock: c.Clock, Transport: c.Transport}
+	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
+
+	if surface == config.Action && cfg.Wait {
+		action.Group("Waiting for CircleCI")
+	}
+	var outs []runner.Outcome
+	if cfg.PipelineID != "" {
+		outs = []runner.Outcome{runner.Existing(ctx, client, cfg.PipelineID, opts)}
+	} else {
+		outs = runner.Run(ctx, client, cfg.Targets, opts)
+	}
+	if surface == config.Action && cfg.Wait {
+		action.EndGroup()
+	}
+
+	if cfg.Wait || cfg.Fanout {
+		fmt.Fprintln(o.results)
+		report.Table(o.results, outs, urls, cfg.Fanout)
+	}
+	res := report.Summarize(outs, urls, cfg.Fanout)
+	if cfg.JSON {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintf(c.Stdout, "%s\n", b)
+	}
+	if surface == config.Action {
+		if c.Getenv("GITHUB_OUTPUT") != "" {
+			for _, kv := range res.Outputs() {
+				action.SetOutput(kv[0], kv[1])
+			}
+		}
+		if c.Getenv("GITHUB_STEP_SUMMARY") != "" && (cfg.Wait || cfg.Fanout) {
+			action.AddStepSummary(report.Markdown(outs, urls, cfg.Fanout))
+		}
+	}
+	for _, oc := range outs {
+		pr.Aftermath(oc)
+		if oc.Err != nil {
+			msg := oc.Err.Error()
+			if h := hint(oc.Err, oc.Request); h != "" {
+				msg += " (" + h + ")"
+			}
+			o.fail(errors.New(msg))
+		}
+	}
+	return report.Worst(outs)
+}
+
+// output is where each kind of text goes on a surface: results (the
+// trigger line, the table) on stdout; progress, warnings and errors on
+// stderr, except in the Action, where the runner reads workflow commands
+// from stdout.
+type output struct {
+	results, log io.Writer
+	fail         func(error)
+}
+
+func newOutput(s config.Surface, stdout, stderr io.Writer, action *githubactions.Action) *output {
+	o := &output{results: stdout, log: stderr}
+	o.fail = func(err error) {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "circleci-trigger: %s\n", line)
+		}
+	}
+	if s == config.Action {
+		o.log = stdout
+		o.fail = func(err error) {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				action.Errorf("%s", line)
+			}
+		}
+	}
+	return o
+}

@@ -1,0 +1,254 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+type triggerInput struct {
+	branch, tag  string
+	hasBranch    bool
+	params       map[string]any
+	definitionID string
+	actor        string          // trigger.actor.login
+	errors       []PipelineError // the pipeline will end errored with them
+	shown        string          // project_slug it reports; empty: its own
+	extra        bool            // Seed, Noise or CreateAs: not the client's
+}
+
+// triggerPipeline is POST /project/{slug}/pipeline. Without a JSON
+// Content-Type CircleCI ignores the body (reference §1): so does this.
+func (s *Server) triggerPipeline(w http.ResponseWriter, r *http.Request) {
+	p := s.project(slugOf(r))
+	if p == nil {
+		writeJSON(w, 404, msg("Project not found"))
+		return
+	}
+	in := triggerInput{actor: s.login(r)}
+	body, _ := io.ReadAll(r.Body)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && len(bytes.TrimSpace(body)) > 0 {
+		var raw struct {
+			Branch     *string        `json:"branch"`
+			Tag        *string        `json:"tag"`
+			Parameters map[string]any `json:"parameters"`
+		}
+		if err := json.Unmarshal(body, &raw); err != nil {
+			writeJSON(w, 400, msg("Invalid input"))
+			return
+		}
+		if raw.Branch != nil {
+			in.branch, in.hasBranch = *raw.Branch, true
+		}
+		if raw.Tag != nil {
+			in.tag = *raw.Tag
+		}
+		in.params = raw.Parameters
+	}
+	s.create(w, p, in)
+}
+
+// runPipeline is POST /project/{provider}/{org}/{project}/pipeline/run.
+func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request) {
+	p := s.project(slugOf(r))
+	if p == nil {
+		writeJSON(w, 404, msg("Entity not found"))
+		return
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields() // additionalProperties: false
+	var raw struct {
+		DefinitionID string            `json:"definition_id"`
+		Config       map[string]string `json:"config"`
+		Checkout     map[string]string `json:"checkout"`
+		Parameters   map[string]any    `json:"parameters"`
+	}
+	if err := dec.Decode(&raw); err != nil || raw.DefinitionID == "" {
+		writeJSON(w, 400, msg("Unexpected request body provided."))
+		return
+	}
+	if !slices.Contains(p.Definitions, raw.DefinitionID) {
+		writeJSON(w, 404, msg("Entity not found"))
+		return
+	}
+	in := triggerInput{params: raw.Parameters, definitionID: raw.DefinitionID, actor: s.login(r)}
+	for _, ref := range []map[string]string{raw.Config, raw.Checkout} {
+		if len(ref) > 1 || (len(ref) == 1 && ref["branch"] == "" && ref["tag"] == "") {
+			writeJSON(w, 400, msg("Unexpected request body provided."))
+			return
+		}
+	}
+	if b, ok := raw.Config["branch"]; ok {
+		in.branch, in.hasBranch = b, true
+	}
+	in.tag = raw.Config["tag"]
+	if raw.Checkout["branch"] != raw.Config["branch"] || raw.Checkout["tag"] != raw.Config["tag"] {
+		// synthetic: the tool always sends the same ref to both.
+		writeJSON(w, 400, msg("Unexpected request body provided."))
+		return
+	}
+	if p.NotCreated != "" {
+		writeJSON(w, 200, msg(p.NotCreated))
+		return
+	}
+	s.create(w, p, in)
+}
+
+// create validates the ref and parameters like CircleCI and makes the pipeline.
+func (s *Server) create(w http.ResponseWriter, p *Project, in triggerInput) {
+	switch {
+	case in.hasBranch && in.tag != "":
+		writeJSON(w, 400, msg("Only one of branch or tag may be given.")) // synthetic
+		return
+	case in.hasBranch && in.branch == "":
+		writeJSON(w, 400, msg("Invalid input"))
+		return
+	case in.hasBranch && !matches(p.branches, in.branch):
+		writeJSON(w, 400, msg("Branch not found"))
+		return
+	case in.tag != "" && !matches(p.tags, in.tag):
+		writeJSON(w, 400, msg("Tag not found")) // synthetic
+		return
+	}
+	if len(in.params) > 100 {
+		writeJSON(w, 400, msg("Too many pipeline parameters: at most 100 are allowed.")) // synthetic
+		return
+	}
+	var unexpected, mistyped []string
+	for k, v := range in.params {
+		if len(k) > 128 {
+			writeJSON(w, 400, msg("Pipeline parameter names must be at most 128 characters.")) // synthetic
+			return
+		}
+		switch v := v.(type) {
+		case string:
+			if len([]rune(v)) > 512 {
+				writeJSON(w, 400, msg("Pipeline parameter values must be at most 512 characters.")) // synthetic
+				return
+			}
+		case bool:
+		case float64:
+			if v != float64(int64(v)) {
+				writeJSON(w, 400, msg("Unexpected request body provided."))
+				return
+			}
+		default:
+			writeJSON(w, 400, msg("Unexpected request body provided."))
+			return
+		}
+		typ, ok := p.Parameters[k]
+		switch {
+		case !ok:
+			unexpected = append(unexpected, k)
+		case !typeMatches(typ, v):
+			mistyped = append(mistyped, k)
+		}
+	}
+	sort.Strings(unexpected)
+	sort.Strings(mistyped)
+	var perrs []PipelineError
+	if len(unexpected) > 0 {
+		perrs = append(perrs, PipelineError{Type: "config", Message: "Unexpected argument(s): " + strings.Join(unexpected, ", ")})
+	}
+	for _, k := range mistyped {
+		perrs = append(perrs, PipelineError{Type: "config", Message: fmt.Sprintf("Argument %s: expected type %s", k, p.Parameters[k])}) // synthetic
+	}
+	if len(perrs) > 0 && p.Undeclared == "reject" {
+		writeJSON(w, 400, msg(perrs[0].Message))
+		return
+	}
+	perrs = append(perrs, p.Pipeline.Errors...)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var after []Extra
+	for _, x := range p.Noise {
+		if x.After {
+			after = append(after, x)
+		} else {
+			s.addExtra(p, x, in)
+		}
+	}
+	in.errors = perrs
+	pl := s.add(p, in)
+	for _, x := range after {
+		s.addExtra(p, x, in)
+	}
+	writeJSON(w, 201, map[string]any{"number": pl.number, "state": s.state(pl, s.clk.Now()), "id": pl.id, "created_at": s.stamp(pl.created, true)})
+}
+
+// add makes a pipeline; s.mu is held.
+func (s *Server) add(p *Project, in triggerInput) *pipeline {
+	s.numbers[p.Slug]++
+	pl := &pipeline{id: newID(), slug: p.Slug, shown: in.shown, number: s.numbers[p.Slug], project: p, created: s.clk.Now(),
+		branch: in.branch, tag: in.tag, params: in.params, errors: in.errors, definitionID: in.definitionID,
+		actor: in.actor, extra: in.extra}
+	if pl.shown == "" {
+		pl.shown = p.Slug
+	}
+	if !in.hasBranch && in.tag == "" {
+		pl.branch = p.DefaultBranch
+	}
+	if len(in.errors) == 0 {
+		for i := range p.Pipeline.Workflows {
+			wf := &workflow{spec: &p.Pipeline.Workflows[i], id: newID(), p: pl}
+			for range wf.spec.Jobs {
+				wf.jobIDs = append(wf.jobIDs, newID())
+			}
+			pl.workflows = append(pl.workflows, wf)
+			s.wfByID[wf.id] = wf
+		}
+	}
+	s.pipelines = append(s.pipelines, pl)
+	s.byID[pl.id] = pl
+	return pl
+}
+
+// addExtra makes a pipeline of Seed or Noise, its fields defaulting to
+// those of like; s.mu is held.
+func (s *Server) addExtra(p *Project, x Extra, like triggerInput) {
+	in := triggerInput{actor: x.Actor, branch: like.branch, tag: like.tag, hasBranch: like.hasBranch,
+		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true, errors: p.Pipeline.Errors}
+	if in.actor == "" {
+		in.actor = like.actor
+	}
+	if x.Branch != "" || x.Tag != "" {
+		in.branch, in.tag, in.hasBranch = x.Branch, x.Tag, x.Branch != ""
+	}
+	if x.Parameters != nil {
+		in.params = x.Parameters
+	}
+	s.add(p, in)
+}
+
+// CreateAs creates a pipeline in a project as if the user login had
+// triggered it on branch (empty: the default branch) with params, without
+// validating either: another user's pipeline, say, for a client to ignore.
+// It returns the pipeline's id. PipelineCount does not count it.
+func (s *Server) CreateAs(login, slug, branch string, params map[string]any) (string, error) {
+	p := s.project(slug)
+	if p == nil {
+		return "", fmt.Errorf("no project %s in the scenario", slug)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pl := s.add(p, triggerInput{actor: login, branch: branch, hasBranch: branch != "", params: params, extra: true, errors: p.Pipeline.Errors})
+	return pl.id, nil
+}
+
+func typeMatches(typ string, v any) bool {
+	switch v := v.(type) {
+	case string:
+		return typ == "string" || typ == "enum"
+	case bool:
+		return typ == "boolean"
+	case float64:
+		return typ == "integer" && v == float64(int64(v))
+	}
+	return false
+}

@@ -1,0 +1,204 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fault returns the fault that applies to this request, counting hits.
+func (s *Server) fault(method, p string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := s.clk.Now().Sub(s.start)
+	for i := range s.sc.Faults {
+		f := &s.sc.Faults[i]
+		if (f.Method != "" && f.Method != method) || !f.re.MatchString(p) {
+			continue
+		}
+		if since < f.From.D() || (f.Until > 0 && since >= f.Until.D()) {
+			continue
+		}
+		s.hits[i]++
+		n := s.hits[i] - f.Skip
+		if n <= 0 || (f.Count > 0 && n > f.Count) {
+			continue
+		}
+		return f
+	}
+	return nil
+}
+
+type faultKey struct{}
+
+// faultOf is the fault applied to a request being handled, or nil.
+func faultOf(r *http.Request) *Fault {
+	f, _ := r.Context().Value(faultKey{}).(*Fault)
+	return f
+}
+
+// sleep waits d on the simulator's clock.
+func (s *Server) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	return s.clk.Sleep(ctx, d)
+}
+
+// hang waits d on the real clock, until the client gives up (an error) or
+// the server is closed.
+func (s *Server) hang(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.closed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// limit counts a request against the rate limit and announces what is left
+// in h; it reports whether the request is over the limit.
+func (s *Server) limit(h http.Header) bool {
+	rl := s.sc.RateLimit
+	if rl == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := s.clk.Now().Sub(s.start)
+	if w := int64(since / rl.Window.D()); w != s.window {
+		s.window, s.used = w, 0
+	}
+	reset := time.Duration(s.window+1)*rl.Window.D() - since
+	over := s.used >= rl.Limit
+	if !over {
+		s.used++
+	}
+	for _, prefix := range []string{"RateLimit-", "X-RateLimit-"} {
+		h.Set(prefix+"Limit", strconv.Itoa(rl.Limit))
+		h.Set(prefix+"Remaining", strconv.Itoa(rl.Limit-s.used))
+		h.Set(prefix+"Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
+	}
+	return over
+}
+
+// faultAnswer is the answer a fault with a Status gives.
+func (s *Server) faultAnswer(f *Fault, token string) *answer {
+	echo := func(v string) string {
+		if f.EchoToken {
+			return strings.ReplaceAll(v, "{token}", token)
+		}
+		return v
+	}
+	body, ct := echo(f.Body), f.ContentType
+	if f.Body == "" {
+		m := defaultMessage(f.Status)
+		switch {
+		case f.EchoToken && f.Status == 401:
+			m = "Invalid token " + token + " provided."
+		case f.EchoToken:
+			m += " Token: " + token
+		}
+		ct, body = "application/json;charset=utf-8", mustJSON(msg(m))
+	}
+	if ct == "" {
+		ct = "text/plain"
+	}
+	out := newAnswer()
+	out.Header().Set("Content-Type", ct)
+	if f.RetryAfter != "" {
+		out.Header().Set("Retry-After", echo(f.RetryAfter))
+	}
+	for k, v := range f.Headers {
+		out.Header().Set(k, echo(v))
+	}
+	out.WriteHeader(f.Status)
+	io.WriteString(out, body)
+	return out
+}
+
+// send writes an answer, with a Date header and mangled as f says.
+func (s *Server) send(w http.ResponseWriter, out *answer, f *Fault) {
+	h := w.Header()
+	for k, v := range out.Header() {
+		h[k] = v
+	}
+	h.Set("Date", s.date())
+	body := out.Body.Bytes()
+	if f.Truncate > 0 && f.Truncate < len(body) {
+		body = body[:f.Truncate]
+	}
+	if f.Length > 0 {
+		h.Set("Content-Length", strconv.Itoa(f.Length))
+	}
+	pad := max(f.Size-len(body), 0)
+	w.WriteHeader(out.Code)
+	w.Write(body)
+	io.CopyN(w, spaces{}, int64(pad))
+}
+
+// answer is an answer held back before it is sent: the real one, to be
+// replaced by a fault's or mangled, or a fault's.
+type answer struct {
+	header http.Header
+	Code   int
+	Body   bytes.Buffer
+}
+
+func newAnswer() *answer { return &answer{header: http.Header{}, Code: 200} }
+
+func (a *answer) Header() http.Header         { return a.header }
+func (a *answer) Write(b []byte) (int, error) { return a.Body.Write(b) }
+func (a *answer) WriteHeader(code int)        { a.Code = code }
+
+// spaces reads as endless spaces.
+type spaces struct{}
+
+func (spaces) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+// defaultMessage is CircleCI's message for a status (spec examples).
+func defaultMessage(code int) string {
+	switch code {
+	case 401:
+		return "Invalid token provided."
+	case 403:
+		return "Permission denied."
+	case 404:
+		return "Project not found"
+	case 429:
+		return "Rate limit exceeded."
+	case 503:
+		return "Service unavailable."
+	}
+	if code >= 500 {
+		return "Internal server error."
+	}
+	return http.StatusText(code)
+}

@@ -1,0 +1,238 @@
+package sim
+
+import (
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+)
+
+func (s *Server) pipelineJSON(p *pipeline, now time.Time) map[string]any {
+	errs := []map[string]string{}
+	if now.Sub(p.created) >= p.project.Pipeline.CreatedAfter.D() {
+		for _, e := range p.errors {
+			errs = append(errs, map[string]string{"type": e.Type, "message": e.Message})
+		}
+	}
+	vcsName, org, repo := splitSlug(p.slug)
+	repoURL := "https://github.com/" + org + "/" + repo
+	provider := "GitHub"
+	if vcsName == "bb" || vcsName == "bitbucket" {
+		repoURL, provider = "https://bitbucket.org/"+org+"/"+repo, "Bitbucket"
+	}
+	vcs := map[string]any{
+		"origin_repository_url": repoURL, "target_repository_url": repoURL,
+		"revision": "9f2c1e0d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e", "provider_name": provider,
+		"commit": map[string]string{"body": "", "subject": "Simulated commit"},
+	}
+	if p.tag != "" {
+		vcs["tag"] = p.tag
+	} else {
+		vcs["branch"] = p.branch
+	}
+	params := map[string]any{}
+	for k, v := range p.params {
+		params[k] = v
+	}
+	return map[string]any{
+		"id": p.id, "errors": errs, "project_slug": circleci.ShortSlug(p.shown), "updated_at": s.stamp(p.created, true),
+		"number": p.number, "trigger_parameters": params, "state": s.state(p, now),
+		"created_at": s.stamp(p.created, true),
+		"trigger": map[string]any{"received_at": s.stamp(p.created.Add(-20*time.Millisecond), true), "type": "api",
+			"actor": map[string]string{"login": p.actor, "avatar_url": "https://avatars.githubusercontent.com/u/0?v=4"}},
+		"vcs": vcs,
+	}
+}
+
+func splitSlug(slug string) (string, string, string) {
+	parts := strings.SplitN(slug, "/", 3)
+	for len(parts) < 3 {
+		parts = append(parts, "")
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+func (s *Server) workflowJSON(w *workflow, now time.Time) map[string]any {
+	st, stopped := s.status(w, now)
+	at, _ := s.appearAt(w, now)
+	out := map[string]any{
+		"pipeline_id": w.p.id, "id": w.id, "name": w.spec.Name, "project_slug": circleci.ShortSlug(w.p.slug),
+		"status": st, "started_by": "5e5b3c3b-0000-4000-8000-000000000001", "pipeline_number": w.p.number,
+		"created_at": s.stamp(at, false), "stopped_at": nil,
+	}
+	if !stopped.IsZero() {
+		out["stopped_at"] = s.stamp(stopped, false)
+	}
+	if w.spec.Tag != "" && !w.spec.HideTag {
+		out["tag"] = w.spec.Tag
+	}
+	if !w.canceledAt.IsZero() && st == "canceled" {
+		out["canceled_by"] = "5e5b3c3b-0000-4000-8000-000000000001"
+	}
+	return out
+}
+
+// onPipeline and onWorkflow wrap handlers of /pipeline/{id}… and
+// /workflow/{id}…: they lock the state and answer 404 for unknown ids (and
+// for workflows not listed yet).
+func (s *Server) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline, time.Time)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		p := s.byID[r.PathValue("id")]
+		if p == nil {
+			writeJSON(w, 404, msg("Pipeline not found")) // synthetic
+			return
+		}
+		h(w, r, p, s.clk.Now())
+	}
+}
+
+func (s *Server) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow, time.Time)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clk.Now()
+		wf := s.wfByID[r.PathValue("id")]
+		if wf == nil {
+			writeJSON(w, 404, msg("Workflow not found")) // synthetic
+			return
+		}
+		if _, listed := s.appearAt(wf, now); !listed {
+			writeJSON(w, 404, msg("Workflow not found"))
+			return
+		}
+		h(w, r, wf, now)
+	}
+}
+
+func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+	writeJSON(w, 200, s.pipelineJSON(p, now))
+}
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+	var items []any
+	// Newest first; the API does not document its order, so clients must
+	// not depend on it.
+	for i := len(p.workflows) - 1; i >= 0; i-- {
+		if _, ok := s.appearAt(p.workflows[i], now); ok {
+			items = append(items, s.workflowJSON(p.workflows[i], now))
+		}
+	}
+	s.page(w, r, "wf"+p.id, items)
+}
+
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+	writeJSON(w, 200, s.workflowJSON(wf, now))
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+	st, stopped := s.status(wf, now)
+	at, _ := s.appearAt(wf, now)
+	var items []any
+	for i, j := range wf.spec.Jobs {
+		typ := j.Type
+		if typ == "" {
+			typ = "build"
+		}
+		status := j.Status
+		if st == "running" {
+			status = "running"
+		}
+		item := map[string]any{"dependencies": []string{}, "id": wf.jobIDs[i], "name": j.Name,
+			"project_slug": circleci.ShortSlug(wf.p.slug), "status": status, "type": typ, "started_at": nil}
+		if typ == "approval" {
+			item["approval_request_id"] = wf.jobIDs[i] // recorded approval jobs: no job_number, started_at null
+		} else {
+			item["job_number"] = wf.p.number*100 + int64(i) + 1
+			item["started_at"] = s.stamp(at, false)
+			if !stopped.IsZero() {
+				item["stopped_at"] = s.stamp(stopped, false)
+			}
+		}
+		items = append(items, item)
+	}
+	s.page(w, r, "job"+wf.id, items)
+}
+
+func (s *Server) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+	if st, _ := s.status(wf, now); !terminal(st) && wf.canceledAt.IsZero() {
+		wf.canceledAt = now
+	}
+	writeJSON(w, 202, msg("Accepted."))
+}
+
+// listPipelines is GET /project/{slug}/pipeline[?branch=] or, for mine,
+// …/pipeline/mine: only the token's user's. Newest first; a pipeline is
+// listed once the project's ListLag has passed.
+func (s *Server) listPipelines(mine bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.project(slugOf(r))
+		if p == nil {
+			writeJSON(w, 404, msg("Project not found"))
+			return
+		}
+		login, branch := s.login(r), r.URL.Query().Get("branch")
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clk.Now()
+		var items []any
+		for _, pl := range slices.Backward(s.pipelines) {
+			switch {
+			case pl.project != p, now.Sub(pl.created) < p.ListLag.D():
+			case mine && pl.actor != login, branch != "" && pl.branch != branch:
+			default:
+				items = append(items, s.pipelineJSON(pl, now))
+			}
+		}
+		list := "pl" + p.Slug
+		if mine {
+			list = "mine" + p.Slug
+		}
+		s.page(w, r, list, items)
+	}
+}
+
+// page answers one page of items. Page tokens are opaque, long and bound to
+// their list, like CircleCI's. An Endless fault makes every page point to
+// a fresh one.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, list string, items []any) {
+	off := 0
+	tok := r.URL.Query().Get("page-token")
+	if tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		parts := strings.SplitN(string(raw), "|", 3)
+		if err != nil || len(parts) != 3 || parts[1] != list {
+			writeJSON(w, 400, msg("Invalid page token.")) // synthetic
+			return
+		}
+		off, _ = strconv.Atoi(parts[0])
+	}
+	off = min(off, len(items))
+	end := min(off+s.sc.PageSize, len(items))
+	var next any
+	if end < len(items) {
+		next = pageToken(end, list, strings.Repeat("x", 40))
+	}
+	if f := faultOf(r); f != nil && f.Endless != "" {
+		if tok != "" && f.Endless == "empty" {
+			off, end = 0, 0
+		} else if tok != "" {
+			off, end = 0, min(s.sc.PageSize, len(items))
+		}
+		next = pageToken(end, list, newID())
+	}
+	page := items[off:end]
+	if page == nil {
+		page = []any{}
+	}
+	writeJSON(w, 200, map[string]any{"next_page_token": next, "items": page})
+}
+
+func pageToken(off int, list, pad string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(off) + "|" + list + "|" + pad))
+}

@@ -1,0 +1,219 @@
+package main
+
+// The promises of one request, one pipeline, a truthful status and no
+// token in any output, against a simulator that answers late, lies, lags
+// and skews its clock. Each case is one seen in the wild.
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+)
+
+const wantParams = `{"env": "a&b<c>", "replicas": 2}`
+
+// api is the world's gh/acme/api project, changed by change.
+func api(change func(p *sim.Project), faults ...sim.Fault) *sim.Scenario {
+	sc := withFaults(faults...)
+	for i := range sc.Projects {
+		if sc.Projects[i].Slug == "gh/acme/api" {
+			change(&sc.Projects[i])
+		}
+	}
+	return sc
+}
+
+func noChange(*sim.Project) {}
+
+// createdAnyway is a POST that creates the pipeline and then fails: the
+// answer a client must not meet by sending again blindly.
+func createdAnyway(status, count int) sim.Fault {
+	return sim.Fault{Method: "POST", Path: "/project/*", Status: status, Count: count, AfterEffect: true}
+}
+
+// Every ambiguous failure ends with exactly one pipeline, adopted.
+func TestAmbiguousTriggerCreatesOnePipeline(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		sc   *sim.Scenario
+	}{
+		{"parameter values with & < >", api(noChange, createdAnyway(502, 1))},
+		{"pipeline/mine lags", api(func(p *sim.Project) { p.ListLag = sim.Duration(6 * time.Second) }, createdAnyway(502, 1))},
+		{"every POST fails after creating, and the list lags", api(func(p *sim.Project) { p.ListLag = sim.Duration(6 * time.Second) }, createdAnyway(500, 0))},
+		{"the new pipeline is on the third page", api(func(p *sim.Project) {
+			p.Noise = []sim.Extra{}
+			for range 45 {
+				p.Noise = append(p.Noise, sim.Extra{Parameters: map[string]any{"env": "other"}, After: true})
+			}
+		}, createdAnyway(502, 1))},
+		{"the server's clock is behind", func() *sim.Scenario {
+			sc := api(noChange, createdAnyway(502, 1))
+			sc.ClockSkew = sim.Duration(-3 * time.Minute)
+			return sc
+		}()},
+		{"the server's clock is ahead", func() *sim.Scenario {
+			sc := api(noChange, createdAnyway(502, 1))
+			sc.ClockSkew = sim.Duration(3 * time.Minute)
+			return sc
+		}()},
+		{"an answer lost after a long delay", api(noChange, sim.Fault{Method: "POST", Path: "/project/*", Delay: sim.Duration(40 * time.Second), Drop: true, Count: 1, AfterEffect: true})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
+			p.scenario = tc.sc
+			r := p.run()
+			r.expect(t, 0, "looking for a pipeline it may have created")
+			if n := r.sim.PipelineCount("gh/acme/api"); n != 1 {
+				t.Fatalf("%d pipelines for one request\n%s", n, r.stderr)
+			}
+			if !strings.Contains(r.stdout, `"number": 1,`) || !strings.Contains(r.stderr, "found after a lost answer") {
+				t.Errorf("did not adopt pipeline #1:\n%s\n%s", r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// A pipeline this request did not create is never adopted: another
+// parameter set, another project, an older pipeline that a skewed clock
+// makes look new, or one another target already claimed.
+func TestNeverAdoptsAnotherPipeline(t *testing.T) {
+	t.Parallel()
+	lost := sim.Fault{Method: "POST", Path: "/project/*", Status: 502, Count: 1} // nothing created
+	throttled := sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "20", Count: 1}
+	for _, tc := range []struct {
+		name string
+		sc   *sim.Scenario
+	}{
+		{"same user and branch, a requested parameter missing", api(func(p *sim.Project) {
+			p.Noise = []sim.Extra{{Parameters: map[string]any{}, After: true}}
+		}, createdAnyway(502, 1))},
+		{"same user and branch, another value", api(func(p *sim.Project) {
+			p.Noise = []sim.Extra{{Parameters: map[string]any{"env": "prod", "replicas": 2}, After: true}}
+		}, createdAnyway(502, 1))},
+		{"an older look-alike, the server's clock ahead", func() *sim.Scenario {
+			sc := api(func(p *sim.Project) {
+				p.Seed = []sim.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
+			}, throttled, lost)
+			sc.ClockSkew = sim.Duration(3 * time.Minute)
+			return sc
+		}()},
+		{"a look-alike of another project in the list", api(func(p *sim.Project) {
+			p.Seed = []sim.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}, Slug: "gh/acme/web"}}
+		}, throttled, lost)},
+		{"another user's look-alike", api(func(p *sim.Project) {
+			p.Seed = []sim.Extra{{Actor: "someone-else", Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
+		}, throttled, lost)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
+			p.scenario = tc.sc
+			r := p.run()
+			r.expect(t, 0)
+			if n := r.sim.PipelineCount("gh/acme/api"); n != 1 {
+				t.Fatalf("%d pipelines created by the client, want 1\n%s", n, r.stderr)
+			}
+			created := r.sim.Created("gh/acme/api")
+			if len(created) != 1 || !strings.Contains(r.stdout, `"id": "`+created[0]+`"`) {
+				t.Errorf("reported a pipeline it did not create (created %v):\n%s", created, r.stdout)
+			}
+		})
+	}
+}
+
+// Two targets of one project and branch, with disjoint parameters, each
+// adopt their own pipeline after both answers were lost.
+func TestFanoutTargetsNeverShareAPipeline(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--json", "--targets", `[{"project-slug":"gh/acme/api","branch":"main","parameters":{"env":"a"}},
+		{"project-slug":"gh/acme/api","branch":"main","parameters":{"replicas":3}}]`)
+	p.scenario = api(noChange, createdAnyway(502, 2))
+	r := p.run()
+	r.expect(t, 0)
+	res := parseResults(t, r.stdout)
+	if n := r.sim.PipelineCount("gh/acme/api"); n != 2 || len(res.Results) != 2 || res.Results[0].Number == res.Results[1].Number {
+		t.Errorf("%d pipelines; results %+v", n, res.Results)
+	}
+}
+
+// A Retry-After longer than what is left is not waited out: the run ends
+// within its timeout, and nothing is sent late.
+func TestRetryAfterBeyondTheDeadline(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "10s")
+	p.scenario = withFaults(sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "300", Count: 1})
+	r := p.run()
+	r.expect(t, 4, "429", "10s")
+	if r.elapsed > 11*time.Second {
+		t.Errorf("ran for %s with a 10s timeout", r.elapsed)
+	}
+	if n := r.sim.Count("POST", "*"); n != 1 {
+		t.Errorf("%d POSTs", n)
+	}
+}
+
+// --pipeline-id rides out a server error on its first read.
+func TestExistingPipelineSurvivesAFirstError(t *testing.T) {
+	t.Parallel()
+	for _, f := range []sim.Fault{
+		{Method: "GET", Path: "/pipeline/*", Status: 500, Count: 1},
+		{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "2", Count: 1},
+	} {
+		p := cmdline(t)
+		p.scenario = withFaults(f)
+		p.prepare = func(s *sim.Server) {
+			id, err := s.CreateAs(sim.DefaultUser, "gh/acme/web", "main", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.args = append(p.args, "--pipeline-id", id)
+		}
+		r := p.run()
+		r.expect(t, 0, "build")
+	}
+}
+
+// Dynamic config on an older CircleCI server: the setup workflow carries
+// no tag, and success is not declared before the continuation appears.
+func TestSetupWorkflowWithoutTag(t *testing.T) {
+	t.Parallel()
+	p := waitFor(t, "gh/acme/dynamic")
+	p.scenario = api(noChange)
+	for i := range p.scenario.Projects {
+		if p.scenario.Projects[i].Slug == "gh/acme/dynamic" {
+			p.scenario.Projects[i].Pipeline.Workflows[0].HideTag = true
+			p.scenario.Projects[i].Pipeline.Workflows[1].Appear = sim.Duration(5 * time.Second)
+		}
+	}
+	r := p.run()
+	r.expect(t, 1, "deploy                   failed", "job apply")
+}
+
+// A host that does not exist fails at once, with a hint, and is not retried.
+func TestUnknownHostFailsFast(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		&net.DNSError{Err: "no such host", Name: "circleci.exmaple.com", IsNotFound: true},
+		&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
+	} {
+		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait")
+		p.transport = failing{err}
+		r := p.run()
+		r.expect(t, 4, "check the host")
+		if r.elapsed > time.Second {
+			t.Errorf("%v: retried for %s", err, r.elapsed)
+		}
+	}
+}
+
+type failing struct{ err error }
+
+func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
