@@ -12,9 +12,12 @@ grep -Ev '^[0-9a-f]{64}  [A-Za-z0-9_.-]+$' "$sums" && { echo "unexpected line in
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Only the raw binaries the command downloads: the release's checksums.txt
+# also lists archives and SBOMs.
+grep -E '^[0-9a-f]{64}  circleci-trigger_(linux|darwin|windows)_(amd64|arm64)(\.exe)?$' "$sums" > "$work/binaries.txt"
 cp -R "$(dirname "$0")/../orb/src" "$work/src"
 script="$work/src/scripts/trigger.sh"
-awk -v v="$version" -v sums="$(cat "$sums")" '
+awk -v v="$version" -v sums="$(cat "$work/binaries.txt")" '
   /^PINNED_VERSION=""$/ { print "PINNED_VERSION=\"" v "\""; next }
   /^PINNED_SHA256SUMS=""$/ { print "PINNED_SHA256SUMS=\047" sums "\047"; next }
   { print }' "$script" > "$script.new"
