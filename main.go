@@ -17,6 +17,9 @@ var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal stops the run, which cancels what it started if
+	// asked to; a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	cmd := &cli.Command{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Version: cli.Version(version)}
 	code := cmd.Run(ctx, os.Args[1:])
 	stop()

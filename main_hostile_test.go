@@ -7,8 +7,11 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,3 +220,75 @@ func TestUnknownHostFailsFast(t *testing.T) {
 type failing struct{ err error }
 
 func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+// hostileNames are workflow and job names a server could send: they must
+// neither issue a workflow command, nor add or rewrite an output, nor break
+// the job summary, nor carry the token out.
+var hostileNames = []string{"::warning::pwned", "::stop-commands::resume", "build | test\n::error::forged\nstatus<<EOF", "leak " + token}
+
+func hostileWorld() *sim.Scenario {
+	sc := api(func(p *sim.Project) {
+		p.Pipeline.Workflows = nil
+		for _, n := range hostileNames {
+			p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: n, Duration: sim.Duration(3 * time.Second),
+				Status: "failed", Jobs: []sim.JobSpec{{Name: n, Status: "failed"}}})
+		}
+	}, sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 500, EchoToken: true, Count: 1})
+	return sc
+}
+
+func TestServerStringsAreData(t *testing.T) {
+	t.Parallel()
+	p := github(t, map[string]string{"project-slug": "gh/acme/api", "wait": "true"})
+	p.scenario = hostileWorld()
+	r := p.run()
+	r.expect(t, 1, "Token: [token]") // the echoed token, redacted, in the warning about the 500
+	lines := strings.Split(r.stdout, "\n")
+	if !strings.HasPrefix(lines[0], "::add-mask::") {
+		t.Errorf("the token is not masked first: %q", lines[0])
+	}
+	for _, l := range lines[1:] {
+		l = strings.TrimLeft(l, " \t")
+		for _, forged := range []string{"::warning::pwned", "::stop-commands::", "::error::forged"} {
+			if strings.HasPrefix(l, forged) {
+				t.Errorf("a server string issued a workflow command: %q", l)
+			}
+		}
+	}
+	leaks := strings.Join(lines[1:], "\n") + r.stderr + r.summary + strings.Join(slices.Collect(maps.Values(r.outputs)), "\n")
+	if strings.Contains(leaks, token) {
+		t.Errorf("the token is in an output:\n%s", leaks)
+	}
+	if got := slices.Sorted(maps.Keys(r.outputs)); !slices.Equal(got, []string{"created_at", "id", "number", "state", "status", "url", "workflows"}) {
+		t.Errorf("outputs %v", got)
+	}
+	if r.outputs["status"] != "failed" {
+		t.Errorf("status output %q", r.outputs["status"])
+	}
+	var wfs []map[string]any
+	if err := json.Unmarshal([]byte(r.outputs["workflows"]), &wfs); err != nil || len(wfs) != len(hostileNames) {
+		t.Errorf("workflows output %q: %v", r.outputs["workflows"], err)
+	}
+	// Every row of the summary's table has the header's cells.
+	rows := 0
+	for _, l := range strings.Split(r.summary, "\n") {
+		if strings.HasPrefix(l, "|") {
+			rows++
+			if n := strings.Count(strings.ReplaceAll(l, `\|`, ""), "|"); n != 4 {
+				t.Errorf("summary row %q has %d separators, want 4", l, n)
+			}
+		}
+	}
+	if rows != 2+2*len(hostileNames) {
+		t.Errorf("%d summary rows, want %d:\n%s", rows, 2+2*len(hostileNames), r.summary)
+	}
+
+	// The CLI: no token anywhere, and --json is one JSON object.
+	p = cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--json")
+	p.scenario = hostileWorld()
+	r = p.run()
+	var out map[string]any
+	if r.code != 1 || json.Unmarshal([]byte(r.stdout), &out) != nil || strings.Contains(r.stdout+r.stderr, token) {
+		t.Errorf("CLI: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -140,8 +140,10 @@ func WithDeadline(ctx context.Context, deadline time.Time) context.Context {
 
 type deadlineKey struct{}
 
-// urgent marks a request that must not wait for a rate-limit pause: a
-// cancel on the way out.
+// Urgent returns a context whose requests do not wait for a rate-limit
+// pause: for the few that must go out on the way out, such as cancels.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
 type urgentKey struct{}
 
 // left is the time left before ctx's deadlines, and whether there is one.
@@ -492,10 +494,9 @@ func (c *Client) MyPipelines(ctx context.Context, slug Slug, since time.Time, pa
 	})
 }
 
-// CancelWorkflow sends POST /workflow/{id}/cancel. It does not wait for a
-// rate-limit pause: a cancel is sent on the way out, when there is no time.
+// CancelWorkflow sends POST /workflow/{id}/cancel.
 func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
-	_, _, err := c.Do(context.WithValue(ctx, urgentKey{}, true), http.MethodPost, "/workflow/"+url.PathEscape(id)+"/cancel", nil, nil)
+	_, _, err := c.Do(ctx, http.MethodPost, "/workflow/"+url.PathEscape(id)+"/cancel", nil, nil)
 	return err
 }
 

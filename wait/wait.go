@@ -96,7 +96,7 @@ var (
 )
 
 // lastLook is how long the poll at the deadline may take to answer.
-const lastLook = 5 * time.Second
+const lastLook = 2 * time.Second
 
 // StatusRunning is the status of a wait stopped by ErrStopped: the
 // downstream goes on. StatusUnknown is that of a wait the API ended.
@@ -414,14 +414,18 @@ func (w *waiter) pending() []string {
 // workflow yet, or dynamic config's setup), it looks again until grace
 // runs out, so that workflows created meanwhile are canceled too. It does
 // not wait for a rate-limit pause, and it returns the workflows canceled.
+// grace 0 is 5s.
 // logf (nil: silent) reports what could not be canceled.
 func Cancel(c *circleci.Client, p circleci.Pipeline, grace time.Duration, logf func(string, ...any)) []circleci.Workflow {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	if grace <= 0 {
+		grace = 5 * time.Second
+	}
 	// The caller's context may be done already (interrupted): the cancels
 	// get one of their own.
-	ctx, done := context.WithTimeout(context.Background(), grace)
+	ctx, done := context.WithTimeout(circleci.Urgent(context.Background()), grace)
 	defer done()
 	var mu sync.Mutex
 	var canceled []circleci.Workflow

@@ -36,16 +36,20 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 		return c.completion(args[1:])
 	}
 	surface := config.DetectSurface(c.Getenv)
-	action := githubactions.New(githubactions.WithGetenv(c.Getenv), githubactions.WithWriter(c.Stdout))
 	if surface == config.Action {
-		// Mask the token before anything else is printed.
+		// Mask the token before anything else is printed. This is the one
+		// place the token is written, for the runner to read: only the
+		// Action does it.
+		mask := githubactions.New(githubactions.WithGetenv(c.Getenv), githubactions.WithWriter(c.Stdout))
 		for _, k := range config.TokenVars {
 			if t := strings.TrimSpace(c.Getenv(k)); t != "" {
-				action.AddMask(t)
+				mask.AddMask(t)
 			}
 		}
 	}
-	o := newOutput(surface, c.Stdout, c.Stderr, action)
+	o := newOutput(surface, c.Stdout, c.Stderr, c.Getenv)
+	defer o.close()
+	action := o.commands
 
 	cfg, err := config.Load(args, c.Getenv, c.Stdout, c.Version)
 	switch {
@@ -55,23 +59,24 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 		o.fail(err)
 		return exit.BadInput
 	case cfg.Version:
-		fmt.Fprintf(c.Stdout, "circleci-trigger %s\n", c.Version)
+		fmt.Fprintf(o.results, "circleci-trigger %s\n", c.Version)
 		return exit.OK
 	}
+	stdout := o.results
 	if cfg.JSON {
-		o.results = c.Stderr
+		o.results = o.log
 	}
 
 	urls := circleci.NewWebURLs(cfg.Host)
 	pr := &report.Printer{Log: o.log, URLs: urls, Fanout: cfg.Fanout}
-	if surface == config.Action {
+	if action != nil {
 		pr.Warn = func(msg string) { action.Warningf("%s", msg) }
 	}
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
 		Clock: c.Clock, Transport: c.Transport}
 	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
 
-	if surface == config.Action && cfg.Wait {
+	if action != nil && cfg.Wait {
 		action.Group("Waiting for CircleCI")
 	}
 	var outs []runner.Outcome
@@ -80,7 +85,7 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	} else {
 		outs = runner.Run(ctx, client, cfg.Targets, opts)
 	}
-	if surface == config.Action && cfg.Wait {
+	if action != nil && cfg.Wait {
 		action.EndGroup()
 	}
 
@@ -91,16 +96,16 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	res := report.Summarize(outs, urls, cfg.Fanout)
 	if cfg.JSON {
 		b, _ := json.MarshalIndent(res, "", "  ")
-		fmt.Fprintf(c.Stdout, "%s\n", b)
+		fmt.Fprintf(stdout, "%s\n", b)
 	}
-	if surface == config.Action {
-		if c.Getenv("GITHUB_OUTPUT") != "" {
-			for _, kv := range res.Outputs() {
-				action.SetOutput(kv[0], kv[1])
+	if action != nil {
+		if path := c.Getenv("GITHUB_OUTPUT"); path != "" {
+			if err := writeOutputs(path, res.Outputs(), o.redact); err != nil {
+				o.fail(fmt.Errorf("write the outputs: %w", err))
 			}
 		}
 		if c.Getenv("GITHUB_STEP_SUMMARY") != "" && (cfg.Wait || cfg.Fanout) {
-			action.AddStepSummary(report.Markdown(outs, urls, cfg.Fanout))
+			action.AddStepSummary(o.redact(report.Markdown(outs, urls, cfg.Fanout)))
 		}
 	}
 	for _, oc := range outs {
@@ -114,31 +119,4 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 		}
 	}
 	return report.Worst(outs)
-}
-
-// output is where each kind of text goes on a surface: results (the
-// trigger line, the table) on stdout; progress, warnings and errors on
-// stderr, except in the Action, where the runner reads workflow commands
-// from stdout.
-type output struct {
-	results, log io.Writer
-	fail         func(error)
-}
-
-func newOutput(s config.Surface, stdout, stderr io.Writer, action *githubactions.Action) *output {
-	o := &output{results: stdout, log: stderr}
-	o.fail = func(err error) {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "circleci-trigger: %s\n", line)
-		}
-	}
-	if s == config.Action {
-		o.log = stdout
-		o.fail = func(err error) {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				action.Errorf("%s", line)
-			}
-		}
-	}
-	return o
 }

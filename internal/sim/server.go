@@ -67,9 +67,10 @@ type Server struct {
 	wfByID    map[string]*workflow
 	numbers   map[string]int64
 	requests  []Request
-	hits      []int // per fault: matching requests seen
-	used      int   // requests in the current rate-limit window
-	window    int64 // which window that is, counted from start
+	arrivals  []Request // as they arrive, before any answer
+	hits      []int     // per fault: matching requests seen
+	used      int       // requests in the current rate-limit window
+	window    int64     // which window that is, counted from start
 }
 
 type pipeline struct {
@@ -163,6 +164,21 @@ func (s *Server) Matching(method, pathGlob string) []Request {
 	return out
 }
 
+// Arrived counts the requests that reached the simulator, answered or
+// not yet (one held by a Delay or Hang fault, say).
+func (s *Server) Arrived(method, pathGlob string) int {
+	re := glob(pathGlob)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.arrivals {
+		if (method == "" || r.Method == method) && re.MatchString(r.Path) {
+			n++
+		}
+	}
+	return n
+}
+
 // Count is len(Matching(method, pathGlob)).
 func (s *Server) Count(method, pathGlob string) int { return len(s.Matching(method, pathGlob)) }
 
@@ -205,6 +221,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Body, _ = json.Marshal(string(body))
 	}
 	rec.Auth, rec.token = credentials(r)
+	s.mu.Lock()
+	s.arrivals = append(s.arrivals, rec)
+	s.mu.Unlock()
 	if s.limit(w.Header()) {
 		rec.Fault, rec.Status = true, 429
 		s.record(rec)

@@ -1,0 +1,139 @@
+package main
+
+// How CI runners stop a job: SIGTERM, and if that is not enough, another
+// signal. These run the built binary as a real process.
+
+import (
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+)
+
+// signalWhen sends SIGTERM once ready says so (checked every 20ms), and
+// again after again if again is not zero.
+func signalWhen(t *testing.T, ready func(*sim.Server) bool, again time.Duration) func(*exec.Cmd, *sim.Server) {
+	return func(cmd *exec.Cmd, s *sim.Server) {
+		deadline := time.Now().Add(20 * time.Second)
+		for !ready(s) {
+			if time.Now().After(deadline) {
+				t.Error("never ready to signal")
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if again > 0 {
+			time.Sleep(again)
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+}
+
+// arrived reports requests that reached the simulator (their answer may
+// still be on its way).
+func arrived(method, path string, n int) func(*sim.Server) bool {
+	return func(s *sim.Server) bool { return s.Arrived(method, path) >= n }
+}
+
+// slowWorld has a project whose three workflows run for an hour.
+func slowWorld(faults ...sim.Fault) *sim.Scenario {
+	sc := withFaults(faults...)
+	sc.Projects = append(sc.Projects, sim.Project{Slug: "gh/acme/long", Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{
+		{Name: "a", Duration: sim.Duration(time.Hour)}, {Name: "b", Duration: sim.Duration(time.Hour)}, {Name: "c", Duration: sim.Duration(time.Hour)}}}})
+	return sc
+}
+
+func canceledAll(t *testing.T, r result, n int) {
+	t.Helper()
+	r.expect(t, 6, "interrupted", "canceled workflow a", "canceled workflow b", "canceled workflow c")
+	ok := 0
+	for _, q := range r.requests("POST", "/workflow/*/cancel") {
+		if q.Status == 202 {
+			ok++
+		}
+	}
+	if ok != n {
+		t.Errorf("%d cancels accepted, want %d:\n%s", ok, n, r.stderr)
+	}
+}
+
+func TestSignalWhileTheTriggerIsInFlight(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
+	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/project/*", Delay: sim.Duration(1500 * time.Millisecond)})
+	p.signal = signalWhen(t, arrived("POST", "/project/*", 1), 0)
+	r := p.run()
+	canceledAll(t, r, 3)
+	if n := r.sim.PipelineCount("gh/acme/long"); n != 1 {
+		t.Errorf("%d pipelines", n)
+	}
+}
+
+func TestSignalBeforeTheFirstPoll(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit", "--poll-interval", "10s", "--max-poll-interval", "10s")
+	p.scenario = slowWorld()
+	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("POST", "*") == 1 }, 0)
+	canceledAll(t, p.run(), 3)
+}
+
+func TestSignalDuringARateLimitPause(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
+	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "120", Skip: 1, Count: 1})
+	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") == 2 }, 0)
+	canceledAll(t, p.run(), 3)
+}
+
+// The cancels go out together: each takes two seconds to answer, and they
+// all arrive before the first answer.
+func TestCancelsAreSentTogether(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
+	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/workflow/*/cancel", Delay: sim.Duration(2 * time.Second)})
+	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") >= 1 }, 0)
+	r := p.run()
+	canceledAll(t, r, 3)
+	var at []time.Duration
+	for _, q := range r.requests("POST", "/workflow/*/cancel") {
+		at = append(at, q.At)
+	}
+	if len(at) == 3 && slices.Max(at)-slices.Min(at) >= 2*time.Second {
+		t.Errorf("cancels arrived at %v: one after another", at)
+	}
+}
+
+// A second signal ends the process at once, even while cancels hang.
+func TestSecondSignalEndsAtOnce(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
+	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/workflow/*/cancel", Hang: sim.Duration(time.Minute)})
+	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") >= 1 }, 500*time.Millisecond)
+	start := time.Now()
+	r := p.run()
+	if r.code != -1 || time.Since(start) > 20*time.Second {
+		t.Errorf("exit %d after %s, want killed by the second signal\n%s", r.code, time.Since(start), r.stderr)
+	}
+}
+
+// A request that hangs does not hold the run past its timeout by more than
+// the last look's few seconds.
+func TestHangingRequestEndsAtTheTimeout(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--timeout", "3s").real()
+	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Hang: sim.Duration(time.Minute)})
+	start := time.Now()
+	r := p.run()
+	r.expect(t, 8, "timed out")
+	if took := time.Since(start); took > 3*time.Second+lastLookBound {
+		t.Errorf("a 3s timeout ended after %s", took)
+	}
+}
+
+// lastLookBound is what the run may take past its timeout: the poll at the
+// deadline gets two seconds to answer, and the process a little more.
+const lastLookBound = 4 * time.Second
