@@ -21,6 +21,7 @@ type results struct {
 	Status  string
 	Results []struct {
 		ProjectSlug string `json:"project-slug"`
+		ID          string
 		Status      string
 		ExitCode    int `json:"exit_code"`
 		Error       string

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,6 +105,7 @@ type result struct {
 	summary        string
 	sim            *sim.Server
 	elapsed        time.Duration // in-process: time on the fake clock
+	host           string        // the simulator's address
 }
 
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
@@ -117,6 +119,7 @@ type process struct {
 	process   bool                         // run the built binary, on the real clock
 	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
 	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
+	interrupt int                          // in-process: interrupt the run as this request arrives (1: the first)
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -180,10 +183,20 @@ func (p *process) runInProcess() result {
 	var stdout, stderr bytes.Buffer
 	cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
 		Clock: clk, Transport: p.transport}
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	if p.interrupt > 0 {
+		var n atomic.Int32
+		s.Observe(func(sim.Request) {
+			if n.Add(1) == int32(p.interrupt) {
+				interrupt() // as a SIGTERM would
+			}
+		})
+	}
 	start := clk.Now()
-	code := cmd.Run(context.Background(), p.args)
+	code := cmd.Run(ctx, p.args)
 	r := p.result(dir, s, int(code), stdout.String(), stderr.String())
-	r.elapsed = clk.Now().Sub(start)
+	r.elapsed, r.host = clk.Now().Sub(start), host
 	return r
 }
 

@@ -494,6 +494,21 @@ func (c *Client) MyPipelines(ctx context.Context, slug Slug, since time.Time, pa
 	})
 }
 
+// DynamicConfig reads GET /pipeline/{id}/config and reports whether the
+// pipeline used dynamic config (its answer has a setup-config).
+func (c *Client) DynamicConfig(ctx context.Context, pipelineID string) (bool, error) {
+	path := "/pipeline/" + url.PathEscape(pipelineID) + "/config"
+	body, err := c.get(ctx, path, nil)
+	if err != nil {
+		return false, err
+	}
+	r, err := parseObject(body)
+	if err != nil {
+		return false, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
+	}
+	return r.Get("setup-config").String() != "", nil
+}
+
 // CancelWorkflow sends POST /workflow/{id}/cancel.
 func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
 	_, _, err := c.Do(ctx, http.MethodPost, "/workflow/"+url.PathEscape(id)+"/cancel", nil, nil)

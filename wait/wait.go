@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -151,7 +152,7 @@ func (o *Options) defaults() {
 func Wait(ctx context.Context, c *circleci.Client, p circleci.Pipeline, o Options) (Result, error) {
 	o.defaults()
 	w := &waiter{c: c, o: o, pol: policy{onHold: o.OnHold, failFast: o.FailFast}, res: Result{Pipeline: p},
-		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State)}
+		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), history: p.State != "" && !p.Final()}
 	err := w.run(ctx)
 	w.res.Elapsed = w.elapsed()
 	if err != nil && w.res.Status == "" {
@@ -176,6 +177,9 @@ type waiter struct {
 	// setup: the pipeline went through the setup phase of dynamic config,
 	// whether or not its setup workflow carries the tag that says so.
 	setup bool
+	// history: this wait saw the pipeline before its state was final, so
+	// setup tells the truth; configRead: the config was read for it.
+	history, configRead bool
 }
 
 func (w *waiter) elapsed() time.Duration { return w.c.Now().Sub(w.start) }
@@ -239,7 +243,19 @@ func (w *waiter) run(ctx context.Context) error {
 				lastLine = now
 				w.o.Progress(Event{Elapsed: w.elapsed(), Waiting: w.pending()})
 			}
-			v := decide(w.res.Pipeline.State, w.res.Workflows, now.Sub(lastChange) >= w.o.Settle, w.pol)
+			settled := now.Sub(lastChange) >= w.o.Settle
+			v := decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol)
+			if v.done {
+				switch dynamic, err := w.mayBeSetup(ctx, v); {
+				case err != nil:
+					// Cannot tell yet: no verdict this round.
+					w.o.Logf("could not read the pipeline's config: %v; still waiting", err)
+					v.done = false
+				case dynamic:
+					// What looked like the end may be its setup workflow's.
+					v = decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol)
+				}
+			}
 			if v.done {
 				return w.finish(ctx, v)
 			}
@@ -274,6 +290,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
 		}
 		w.setup = w.setup || setupState(p.State)
+		w.history = w.history || !p.Final()
 		w.res.Pipeline = p
 		if p.State == circleci.StateErrored {
 			return true, nil
@@ -297,6 +314,33 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 	}
 	w.res.Workflows = latest(w.markSetup(all))
 	return changed, nil
+}
+
+// mayBeSetup checks, once, a verdict of success for a pipeline whose
+// history this wait did not see (found after a lost answer, or waited for
+// by id, already past its setup phase): its config tells whether it used
+// dynamic config, and the workflows are marked again if so. Until the
+// config can be read, there is no verdict: a success must not rest on a
+// guess.
+func (w *waiter) mayBeSetup(ctx context.Context, v verdict) (bool, error) {
+	if w.setup || w.history || w.configRead || (v.status != StatusSuccess && v.status != StatusNoWorkflows) ||
+		slices.ContainsFunc(w.res.Workflows, func(wf circleci.Workflow) bool { return wf.Tag == "setup" }) {
+		return false, nil
+	}
+	dynamic, err := w.c.DynamicConfig(ctx, w.res.Pipeline.ID)
+	var se *circleci.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound {
+		dynamic, err = false, nil // an older CircleCI server without the endpoint
+	}
+	if err != nil {
+		return false, err
+	}
+	w.configRead = true
+	if dynamic {
+		w.setup = true
+		w.res.Workflows = latest(w.markSetup(w.res.Workflows))
+	}
+	return dynamic, nil
 }
 
 // markSetup tags the setup workflow of a pipeline that went through the

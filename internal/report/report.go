@@ -78,7 +78,7 @@ func (p *Printer) Aftermath(o runner.Outcome) {
 	for _, w := range o.Wait.Canceled {
 		p.Logf(o.Label, "canceled workflow %s (cancel-on-exit)", w.Name)
 	}
-	if o.Wait.Nothing {
+	if o.Wait.Status == wait.StatusNoWorkflows {
 		p.Logf(o.Label, "pipeline #%d finished without running any workflow (filters or when: conditions?)", o.Pipeline.Number)
 	}
 }

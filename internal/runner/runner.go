@@ -107,7 +107,7 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 				o.Triggered(oc)
 				if o.Wait && oc.Trigger.NotCreated == "" {
 					wo := o.WaitOpts
-					wo.Timeout = deadline.Sub(c.Now())
+					wo.Timeout = max(deadline.Sub(c.Now()), time.Nanosecond) // 0 would be the default
 					oc.waitFor(waitCtx, c, wo, o)
 				}
 			}

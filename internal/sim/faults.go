@@ -154,6 +154,7 @@ type answer struct {
 	header http.Header
 	Code   int
 	Body   bytes.Buffer
+	served time.Time // the moment it describes; zero for a fault's
 }
 
 func newAnswer() *answer { return &answer{header: http.Header{}, Code: 200} }

@@ -88,7 +88,7 @@ func (s *Server) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline
 			writeJSON(w, 404, msg("Pipeline not found")) // synthetic
 			return
 		}
-		h(w, r, p, s.clk.Now())
+		h(w, r, p, s.when(r))
 	}
 }
 
@@ -96,7 +96,7 @@ func (s *Server) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		now := s.clk.Now()
+		now := s.when(r)
 		wf := s.wfByID[r.PathValue("id")]
 		if wf == nil {
 			writeJSON(w, 404, msg("Workflow not found")) // synthetic
@@ -124,6 +124,44 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeli
 		}
 	}
 	s.page(w, r, "wf"+p.id, items)
+}
+
+// getConfig is GET /pipeline/{id}/config: setup-config is there only for
+// a pipeline that used dynamic config (synthetic source texts).
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+	cfg := map[string]any{"source": "version: 2.1\n", "compiled": "version: 2\n"}
+	if len(p.setup()) > 0 {
+		cfg["setup-config"] = "version: 2.1\nsetup: true\n"
+		cfg["compiled-setup-config"] = "version: 2\n"
+	}
+	writeJSON(w, 200, cfg)
+}
+
+// WorkflowTruth is a workflow as the timeline has it, faults and hidden
+// tags aside.
+type WorkflowTruth struct {
+	ID, Name, Status, Tag string
+	Created               time.Time
+}
+
+// Truth is a pipeline at a moment (at, since the simulator started): its
+// state and the workflows listed then. Tests hold a client's verdict
+// against it.
+func (s *Server) Truth(pipelineID string, at time.Duration) (state string, wfs []WorkflowTruth, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[pipelineID]
+	if p == nil {
+		return "", nil, false
+	}
+	now := s.start.Add(at)
+	for _, w := range p.workflows {
+		if created, listed := s.appearAt(w, now); listed {
+			st, _ := s.status(w, now)
+			wfs = append(wfs, WorkflowTruth{ID: w.id, Name: w.spec.Name, Status: st, Tag: w.spec.Tag, Created: created})
+		}
+	}
+	return s.state(p, now), wfs, true
 }
 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
@@ -179,7 +217,7 @@ func (s *Server) listPipelines(mine bool) http.HandlerFunc {
 		login, branch := s.login(r), r.URL.Query().Get("branch")
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		now := s.clk.Now()
+		now := s.when(r)
 		var items []any
 		for _, pl := range slices.Backward(s.pipelines) {
 			switch {

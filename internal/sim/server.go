@@ -39,7 +39,8 @@ type Request struct {
 	Auth        string          `json:"auth"` // circle-token, basic, bearer or none
 	Status      int             `json:"status"`
 	Fault       bool            `json:"fault,omitempty"`
-	At          time.Duration   `json:"at"` // since the simulator started
+	At          time.Duration   `json:"at"`               // arrival, since the simulator started
+	Served      time.Duration   `json:"served,omitempty"` // the moment the answer describes (a handled request)
 
 	rawURL string
 	token  string
@@ -68,9 +69,10 @@ type Server struct {
 	numbers   map[string]int64
 	requests  []Request
 	arrivals  []Request // as they arrive, before any answer
-	hits      []int     // per fault: matching requests seen
-	used      int       // requests in the current rate-limit window
-	window    int64     // which window that is, counted from start
+	observe   func(Request)
+	hits      []int // per fault: matching requests seen
+	used      int   // requests in the current rate-limit window
+	window    int64 // which window that is, counted from start
 }
 
 type pipeline struct {
@@ -123,6 +125,7 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/pipeline", s.listPipelines(false))
 	m.HandleFunc("GET /api/v2/pipeline/{id}", s.onPipeline(s.getPipeline))
 	m.HandleFunc("GET /api/v2/pipeline/{id}/workflow", s.onPipeline(s.listWorkflows))
+	m.HandleFunc("GET /api/v2/pipeline/{id}/config", s.onPipeline(s.getConfig))
 	m.HandleFunc("GET /api/v2/workflow/{id}", s.onWorkflow(s.getWorkflow))
 	m.HandleFunc("GET /api/v2/workflow/{id}/job", s.onWorkflow(s.listJobs))
 	m.HandleFunc("POST /api/v2/workflow/{id}/cancel", s.onWorkflow(s.cancelWorkflow))
@@ -162,6 +165,22 @@ func (s *Server) Matching(method, pathGlob string) []Request {
 		}
 	}
 	return out
+}
+
+// Calm ends every fault and the rate limit: what the simulator answers
+// from then on is the plain truth of its timeline.
+func (s *Server) Calm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sc.Faults, s.sc.RateLimit = nil, nil
+}
+
+// Observe calls f with every request as it arrives, before it is
+// answered: a test can act at a chosen moment of a run.
+func (s *Server) Observe(f func(Request)) {
+	s.mu.Lock()
+	s.observe = f
+	s.mu.Unlock()
 }
 
 // Arrived counts the requests that reached the simulator, answered or
@@ -223,7 +242,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Auth, rec.token = credentials(r)
 	s.mu.Lock()
 	s.arrivals = append(s.arrivals, rec)
+	observe := s.observe
 	s.mu.Unlock()
+	if observe != nil {
+		observe(rec)
+	}
 	if s.limit(w.Header()) {
 		rec.Fault, rec.Status = true, 429
 		s.record(rec)
@@ -259,6 +282,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = s.handle(r, rec)
 	}
 	rec.Status = out.Code
+	if !out.served.IsZero() {
+		rec.Served = out.served.Sub(s.start)
+	}
 	s.record(rec)
 	s.send(w, out, f)
 }
@@ -266,12 +292,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle answers the request as the API would.
 func (s *Server) handle(r *http.Request, rec Request) *answer {
 	out := newAnswer()
+	out.served = s.clk.Now()
+	r = r.WithContext(context.WithValue(r.Context(), nowKey{}, out.served))
 	if rec.Auth == "none" || !slices.Contains(s.sc.Tokens, rec.token) {
 		writeJSON(out, 401, msg("Invalid token provided."))
 	} else {
 		s.mux.ServeHTTP(out, r)
 	}
 	return out
+}
+
+type nowKey struct{}
+
+// when is the moment a request's answer describes, fixed as it is handled:
+// one answer is of one moment, whatever moves the clock meanwhile.
+func (s *Server) when(r *http.Request) time.Time {
+	if t, ok := r.Context().Value(nowKey{}).(time.Time); ok {
+		return t
+	}
+	return s.clk.Now()
 }
 
 // me is GET /me: the token's user.

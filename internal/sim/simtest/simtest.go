@@ -4,7 +4,10 @@
 package simtest
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"slices"
 	"testing"
 
@@ -33,4 +36,40 @@ func Median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// Transport carries requests to h in memory, without sockets: inside a
+// testing/synctest bubble, where time is virtual and advances only when
+// every goroutine waits, a run against the simulator is deterministic.
+// A connection the simulator drops is an error after the request was
+// written, as on a network.
+func Transport(h http.Handler) http.RoundTripper { return transport{h} }
+
+type transport struct{ h http.Handler }
+
+func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	rec := httptest.NewRecorder()
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			resp, err = nil, io.ErrUnexpectedEOF // the simulator dropped the connection
+		}
+	}()
+	srv := req.Clone(req.Context())
+	srv.RequestURI = req.URL.RequestURI()
+	if srv.Body == nil {
+		srv.Body = http.NoBody // a server's request always has one
+	}
+	t.h.ServeHTTP(rec, srv)
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	res := rec.Result()
+	res.Request = req
+	return res, nil
 }

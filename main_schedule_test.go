@@ -1,0 +1,379 @@
+package main
+
+// The fault schedule: whole runs (trigger, wait, fan-out, cancel) against
+// the simulator on a fake clock, each seed drawing its own timelines
+// (late workflows, reruns, setup with and without its tag, holds, errored
+// pipelines) and faults (5xx that create or not, dropped connections,
+// lagging lists, skewed clocks, 429s with long Retry-After, truncated and
+// endless answers, echoed tokens, interruptions at any moment). Every seed
+// must keep the promises:
+//
+//   - at most one pipeline per target, and a reported pipeline is one the
+//     run created;
+//   - the exit code and status tell the truth of the timeline: never a
+//     success over a workflow that failed or still runs;
+//   - with cancel-on-exit, nothing listed is left running at a stop;
+//   - no token in any output;
+//   - the run ends within its timeout and a small bound.
+//
+// FAULT_SEEDS sets how many seeds run (CI runs thousands); a failing seed
+// replays alone with
+//
+//	go test -run 'TestFaultSchedule/seed=N$' .
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/internal/cli"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+)
+
+func TestFaultSchedule(t *testing.T) {
+	seeds := 100
+	if n, err := strconv.Atoi(os.Getenv("FAULT_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
+	start := time.Now()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			t.Logf("fault schedule: %d seeds in %s", seeds, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	for seed := range uint64(seeds) {
+		// One seed at a time: a seed's run is deterministic only while the
+		// real clock, which bounds each request, does not matter, and
+		// hundreds of runs at once on two cores can make it matter.
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runSchedule(t, seed) })
+	}
+}
+
+// schedule is one seed's draw.
+type schedule struct {
+	sc          *sim.Scenario
+	slugs       []string
+	args        []string
+	action      bool
+	wait        bool
+	cancel      bool
+	onHold      string
+	timeout     time.Duration
+	interruptAt int
+}
+
+func draw(seed uint64) schedule {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	chance := func(p float64) bool { return rng.Float64() < p }
+	between := func(lo, hi time.Duration) sim.Duration {
+		return sim.Duration(lo + time.Duration(rng.Int64N(int64(hi-lo)+1)))
+	}
+	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
+
+	s := schedule{sc: &sim.Scenario{Tokens: []string{token}, PageSize: 2 + rng.IntN(19)}}
+	if chance(0.3) {
+		s.sc.ClockSkew = between(-5*time.Minute, 5*time.Minute)
+	}
+	targets := 1 + rng.IntN(3)
+	for i := range targets {
+		slug := fmt.Sprintf("gh/acme/p%d", i)
+		s.slugs = append(s.slugs, slug)
+		p := sim.Project{Slug: slug, Parameters: map[string]string{"n": "integer"},
+			Pipeline: sim.Timeline{CreatedAfter: between(100*time.Millisecond, 3*time.Second)}}
+		if chance(0.3) {
+			p.ListLag = between(0, 8*time.Second)
+		}
+		if chance(0.3) {
+			for range 1 + rng.IntN(30) {
+				p.Noise = append(p.Noise, sim.Extra{Parameters: map[string]any{"n": 1000 + rng.IntN(9)}, After: chance(0.5)})
+			}
+		}
+		if chance(0.08) {
+			p.Pipeline.Errors = []sim.PipelineError{{Type: "config", Message: "Unexpected argument(s): x"}}
+		}
+		if chance(0.2) { // dynamic config
+			st := pick("success", "success", "success", "failed")
+			p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: "setup", Tag: "setup", HideTag: chance(0.5),
+				Duration: between(time.Second, 10*time.Second), Status: st})
+		}
+		for j := range rng.IntN(4) {
+			w := sim.WorkflowSpec{Name: fmt.Sprintf("w%d", j), Appear: between(200*time.Millisecond, 10*time.Second),
+				Duration: between(time.Second, 20*time.Minute),
+				Status:   pick("success", "success", "success", "success", "failed", "failed", "canceled", "not_run", "error")}
+			if chance(0.12) {
+				w.Steps = []sim.Step{{At: 0, Status: "on_hold"}}
+			}
+			p.Pipeline.Workflows = append(p.Pipeline.Workflows, w)
+			if chance(0.15) { // a rerun, listed later under the same name
+				p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: w.Name,
+					Appear:   w.Appear + sim.Duration(time.Duration(w.Duration)+2*time.Second) + between(0, 10*time.Second),
+					Duration: between(time.Second, 5*time.Minute), Status: pick("success", "failed")})
+			}
+		}
+		s.sc.Projects = append(s.sc.Projects, p)
+	}
+	faults := []func() sim.Fault{
+		func() sim.Fault {
+			return sim.Fault{Method: "POST", Path: "/project/*", Status: 500 + rng.IntN(4), AfterEffect: chance(0.6), Count: 1 + rng.IntN(3)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "POST", Path: "/project/*", Drop: true, AfterEffect: chance(0.5), Count: 1}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "POST", Path: "/project/*", Delay: between(time.Second, 40*time.Second), Drop: true, AfterEffect: true, Count: 1}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(400)), Count: 1}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: pick502(rng), Count: 1 + rng.IntN(6), Skip: rng.IntN(5)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(300)), Count: 1, Skip: rng.IntN(5)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Truncate: 1 + rng.IntN(40), Count: 1, Skip: rng.IntN(5)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Endless: pick("empty", "repeat"), Count: 1, Skip: rng.IntN(5)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Status: 500, Count: 1 + rng.IntN(3)}
+		},
+		func() sim.Fault {
+			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 500, EchoToken: true, Count: 1, Skip: rng.IntN(5)}
+		},
+	}
+	for range rng.IntN(4) {
+		s.sc.Faults = append(s.sc.Faults, faults[rng.IntN(len(faults))]())
+	}
+
+	s.action, s.wait, s.cancel = chance(0.3), chance(0.8), chance(0.5)
+	s.onHold = pick("wait", "succeed", "fail")
+	s.timeout = []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute}[rng.IntN(3)]
+	if chance(0.3) {
+		s.interruptAt = 1 + rng.IntN(25)
+	}
+	var ts []string
+	for i, slug := range s.slugs {
+		ts = append(ts, fmt.Sprintf(`{"project-slug": %q, "parameters": {"n": %d}}`, slug, i))
+	}
+	s.args = []string{"--targets", "[" + strings.Join(ts, ",") + "]", "--json", "--on-hold", s.onHold, "--timeout", s.timeout.String()}
+	if s.wait {
+		s.args = append(s.args, "--wait")
+	}
+	if s.cancel {
+		s.args = append(s.args, "--cancel-on-exit")
+	}
+	if chance(0.3) {
+		s.args = append(s.args, "--fail-fast")
+	}
+	return s
+}
+
+func pick502(rng *rand.Rand) int { return []int{500, 502, 503, 504}[rng.IntN(4)] }
+
+func runSchedule(t *testing.T, seed uint64) {
+	s := draw(seed)
+	p := cmdline(t, s.args...)
+	if s.action {
+		p = github(t, nil)
+		p.args = s.args
+	}
+	r := inBubble(t, p, s)
+	defer func() {
+		if t.Failed() {
+			t.Logf("replay: go test -run 'TestFaultSchedule/seed=%d$' .\nargs %q\nscenario %+v\nstdout:\n%s\nstderr:\n%s", seed, s.args, s.sc, r.stdout, r.stderr)
+		}
+	}()
+
+	// No token in any output (the Action masks it on its first line).
+	out := r.stdout
+	if s.action {
+		_, out, _ = strings.Cut(out, "\n")
+	}
+	for _, o := range append([]string{out, r.stderr, r.summary}, slices.Collect(maps.Values(r.outputs))...) {
+		if strings.Contains(o, token) {
+			t.Fatalf("the token is in an output")
+		}
+	}
+	// (The fake clock adds up the sleeps of concurrent targets, so the
+	// time a fan-out takes on it is more than any target's own; and a slow
+	// answer moves it on while the real clock, which bounds each request,
+	// hardly moves.)
+	bound := s.timeout + 10*time.Second
+	for _, f := range s.sc.Faults {
+		bound += f.Delay.D()
+	}
+	if len(s.slugs) == 1 && r.elapsed > bound {
+		t.Errorf("ran %s with a %s timeout", r.elapsed, s.timeout)
+	}
+	var res results
+	if s.action {
+		res.Status = r.outputs["status"]
+		json.Unmarshal([]byte(r.outputs["results"]), &res.Results)
+	} else {
+		json.Unmarshal([]byte(r.stdout), &res)
+	}
+	if res.Status == "" || len(res.Results) != len(s.slugs) {
+		t.Fatalf("status %q, %d results for %d targets", res.Status, len(res.Results), len(s.slugs))
+	}
+	for i, tr := range res.Results {
+		slug := s.slugs[i]
+		created := r.sim.Created(slug)
+		if len(created) > 1 {
+			t.Errorf("%s: %d pipelines for one request", slug, len(created))
+		}
+		if tr.Status == "" {
+			t.Errorf("%s: empty status", slug)
+		}
+		if tr.ID == "" {
+			continue
+		}
+		if !slices.Contains(created, tr.ID) {
+			t.Errorf("%s: reported pipeline %s, which the run did not create (%v)", slug, tr.ID, created)
+			continue
+		}
+		// The verdict came from the last read of the workflows; other
+		// targets may have moved the shared clock on since.
+		var last time.Duration
+		for _, q := range r.requests("GET", "/pipeline/"+tr.ID+"*") {
+			if q.Status == 200 {
+				last = max(last, q.Served)
+			}
+		}
+		if last > 0 {
+			checkVerdict(t, slug, tr.Status, tr.ExitCode, truthOf(t, r.sim, tr.ID, last), s)
+		}
+		// A stop: the run was interrupted or timed out (not a downstream
+		// that was canceled, nor a target stopped by fail-fast). What its
+		// last read listed is final once its cancels are answered.
+		if s.cancel && (strings.Contains(tr.Error, ": interrupted") || tr.Status == "timed-out") {
+			var listed []circleci.Workflow
+			for _, q := range r.requests("GET", "/pipeline/"+tr.ID+"/workflow") {
+				if q.Status == 200 {
+					listed = truthOf(t, r.sim, tr.ID, q.Served).workflows
+				}
+			}
+			end := last
+			for _, w := range listed {
+				for _, q := range r.requests("POST", "/workflow/"+w.ID+"/cancel") {
+					end = max(end, q.Served)
+				}
+			}
+			now := truthOf(t, r.sim, tr.ID, end).workflows
+			for _, w := range listed {
+				i := slices.IndexFunc(now, func(n circleci.Workflow) bool { return n.ID == w.ID })
+				if i < 0 || !now[i].Final() {
+					t.Errorf("%s: workflow %s is not final after a stop with cancel-on-exit: %+v", slug, w.Name, now)
+				}
+			}
+		}
+	}
+}
+
+// inBubble runs the command in-process inside a synctest bubble, talking to
+// the simulator in memory: time is virtual for the command, its fan-out
+// and the simulator alike, and moves on only when all of them wait, so a
+// seed runs the same way every time.
+func inBubble(t *testing.T, p *process, s schedule) result {
+	dir := t.TempDir()
+	var r result
+	synctest.Test(t, func(t *testing.T) {
+		srv := sim.New(s.sc, nil)
+		defer srv.Close()
+		env := map[string]string{"CIRCLE_HOST": "http://127.0.0.1:1"} // never dialled
+		maps.Copy(env, p.files(dir))
+		maps.Copy(env, p.env)
+		ctx, interrupt := context.WithCancel(context.Background())
+		defer interrupt()
+		if s.interruptAt > 0 {
+			n := 0
+			srv.Observe(func(sim.Request) {
+				if n++; n == s.interruptAt {
+					interrupt() // as a SIGTERM would
+				}
+			})
+		}
+		var stdout, stderr bytes.Buffer
+		cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr,
+			Version: "test", Transport: simtest.Transport(srv)}
+		start := time.Now()
+		code := cmd.Run(ctx, p.args)
+		r = p.result(dir, srv, int(code), stdout.String(), stderr.String())
+		r.elapsed = time.Since(start)
+	})
+	return r
+}
+
+// truth is what the simulator's timeline says of a pipeline at a moment.
+type truth struct {
+	state     string
+	workflows []circleci.Workflow // the newest of each name
+}
+
+func truthOf(t *testing.T, s *sim.Server, id string, at time.Duration) truth {
+	t.Helper()
+	state, all, ok := s.Truth(id, at)
+	if !ok {
+		t.Fatalf("no pipeline %s", id)
+	}
+	newest := map[string]sim.WorkflowTruth{}
+	for _, w := range all {
+		if n, ok := newest[w.Name]; !ok || w.Created.After(n.Created) {
+			newest[w.Name] = w
+		}
+	}
+	tr := truth{state: state}
+	for _, w := range newest {
+		tr.workflows = append(tr.workflows, circleci.Workflow{ID: w.ID, Name: w.Name, Status: w.Status, Tag: w.Tag})
+	}
+	return tr
+}
+
+// checkVerdict holds a target's status and exit code against the truth.
+func checkVerdict(t *testing.T, slug, status string, code int, tr truth, s schedule) {
+	t.Helper()
+	has := func(sts ...string) bool {
+		return slices.ContainsFunc(tr.workflows, func(w circleci.Workflow) bool { return slices.Contains(sts, w.Status) })
+	}
+	real := slices.ContainsFunc(tr.workflows, func(w circleci.Workflow) bool { return w.Tag != "setup" })
+	wantCode := map[string]int{"success": 0, "no-workflows": 0, "triggered": 0, "failed": 1, "errored": 1, "timed-out": 8, "canceled": 6}
+	if want, ok := wantCode[status]; ok && code != want {
+		t.Errorf("%s: status %s with exit code %d", slug, status, code)
+	}
+	switch status {
+	case "success":
+		if has("running", "failing", "queued", "failed", "error", "unauthorized", "canceled") || (has("on_hold") && s.onHold != "succeed") || !real {
+			t.Errorf("%s: success over %+v", slug, tr.workflows)
+		}
+	case "no-workflows":
+		if real {
+			t.Errorf("%s: no-workflows over %+v", slug, tr.workflows)
+		}
+	case "failed":
+		if !has("failed", "error", "unauthorized", "failing") {
+			t.Errorf("%s: failed over %+v", slug, tr.workflows)
+		}
+	case "errored":
+		if tr.state != "errored" {
+			t.Errorf("%s: errored, but the pipeline is %s", slug, tr.state)
+		}
+	case "on-hold":
+		if !has("on_hold") || s.onHold == "wait" {
+			t.Errorf("%s: on-hold over %+v with on-hold %s", slug, tr.workflows, s.onHold)
+		}
+	}
+}
