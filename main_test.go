@@ -117,6 +117,7 @@ type process struct {
 	process   bool                         // run the built binary, on the real clock
 	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
 	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
+	advance   time.Duration                // in-process: let this much time pass before the run
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -173,6 +174,7 @@ func (p *process) runInProcess() result {
 	if p.prepare != nil {
 		p.prepare(s)
 	}
+	clk.Advance(p.advance)
 	dir := t.TempDir()
 	env := map[string]string{"CIRCLE_HOST": host}
 	maps.Copy(env, p.files(dir))

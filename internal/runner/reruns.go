@@ -82,10 +82,23 @@ func (oc *Outcome) follow(ctx context.Context, c *circleci.Client, wo wait.Optio
 		return wo
 	}
 	failFast := wo.FailFast
+	// A retry's wait sees the workflows of the one before again: only
+	// changes are shown.
+	seen, progress := map[string]string{}, o.Progress
+	o.Progress = func(label string, ev wait.Event) {
+		if id := ev.Workflow.ID; id != "" {
+			if seen[id] == ev.Workflow.Status {
+				return
+			}
+			seen[id] = ev.Workflow.Status
+		}
+		progress(label, ev)
+	}
 	for attempt := 0; ; attempt++ {
 		// A rerun from failed needs the failed workflows to have ended: with
 		// retries left, fail-fast waits for that.
 		wo.FailFast = failFast && attempt >= o.RetryFailed
+		oc.Err = nil
 		oc.waitFor(ctx, c, left(wo), o)
 		if o.RetryFailed == 0 {
 			break
