@@ -120,6 +120,7 @@ type process struct {
 	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
 	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
 	interrupt int                          // in-process: interrupt the run as this request arrives (1: the first)
+	advance   time.Duration                // in-process: let this much time pass before the run
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -176,6 +177,7 @@ func (p *process) runInProcess() result {
 	if p.prepare != nil {
 		p.prepare(s)
 	}
+	clk.Advance(p.advance)
 	dir := t.TempDir()
 	env := map[string]string{"CIRCLE_HOST": host}
 	maps.Copy(env, p.files(dir))

@@ -556,8 +556,9 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 			if err != nil {
 				return nil, false, bad(err)
 			}
+			// Items without an id (tests, artifacts) are not checked.
 			id := it.Get("id").String()
-			if ids[id] {
+			if id != "" && ids[id] {
 				return nil, false, bad(fmt.Errorf("item %s listed twice", id))
 			}
 			ids[id] = true

@@ -27,6 +27,9 @@ type Options struct {
 	OnHold          string        // HoldWait (default), HoldSucceed or HoldFail
 	FailFast        bool          // stop at the first failing or failed workflow
 	CancelOnExit    bool          // cancel running workflows on timeout or interruption
+	// Only, when set, names the workflows that count: the others are not
+	// shown, waited for nor judged (a rerun of one workflow).
+	Only []string
 
 	// Settle is how long the workflow list must stay unchanged before a
 	// pipeline with no workflow, or only a finished setup workflow, is
@@ -300,6 +303,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 	if err != nil {
 		return changed, err
 	}
+	all = only(all, w.o.Only)
 	for _, wf := range all {
 		if w.seen[wf.ID] == wf.Status {
 			continue

@@ -75,14 +75,20 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
 		Clock: c.Clock, Transport: c.Transport}
 	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
+	summary := action != nil && c.Getenv("GITHUB_STEP_SUMMARY") != ""
+	opts.More = runner.More{RetryFailed: cfg.RetryFailed, Artifacts: cfg.Artifacts, AllJobs: summary && cfg.Wait && !cfg.Fanout,
+		Retrying: func(oc runner.Outcome, wfs []string) { pr.Retrying(oc, wfs, cfg.RetryFailed) }}
 
 	if action != nil && cfg.Wait {
 		action.Group("Waiting for CircleCI")
 	}
 	var outs []runner.Outcome
-	if cfg.PipelineID != "" {
+	switch {
+	case cfg.Rerun != nil:
+		outs = []runner.Outcome{runner.RerunWorkflow(ctx, client, *cfg.Rerun, opts)}
+	case cfg.PipelineID != "":
 		outs = []runner.Outcome{runner.Existing(ctx, client, cfg.PipelineID, opts)}
-	} else {
+	default:
 		outs = runner.Run(ctx, client, cfg.Targets, opts)
 	}
 	if action != nil && cfg.Wait {
@@ -104,7 +110,7 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 				o.fail(fmt.Errorf("write the outputs: %w", err))
 			}
 		}
-		if c.Getenv("GITHUB_STEP_SUMMARY") != "" && (cfg.Wait || cfg.Fanout) {
+		if summary && (cfg.Wait || cfg.Fanout) {
 			action.AddStepSummary(o.redact(report.Markdown(outs, urls, cfg.Fanout)))
 		}
 	}

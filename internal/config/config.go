@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/circleci-trigger/circleci-trigger/internal/runner"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
@@ -61,6 +62,12 @@ type Config struct {
 	WaitOpts   wait.Options
 	JSON       bool
 	Version    bool
+	// RetryFailed reruns failed workflows from failed, up to this many times.
+	RetryFailed int
+	// Artifacts lists the downstream's artifacts after the wait.
+	Artifacts bool
+	// Rerun, when set, reruns a workflow instead of triggering.
+	Rerun *runner.RerunRequest
 }
 
 // APIBase is the API's base URL.
@@ -113,7 +120,19 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	errs = append(errs, err)
 
 	c.PipelineID = in.pipelineID
+	c.RetryFailed, c.Artifacts = in.retryFailed.v, in.artifacts
+	if err := in.retryFailed.err; err != nil {
+		errs = append(errs, fmt.Errorf("retry-failed: %w", err))
+	}
+	if set["jobs"] && !set["rerun-workflow"] {
+		errs = append(errs, errors.New("jobs needs rerun-workflow: it names jobs of the workflow to rerun"))
+	}
 	switch {
+	case set["rerun-workflow"]:
+		errs = append(errs, exclusive("rerun-workflow", "reruns a workflow instead of triggering", set, "targets", "pipeline-id", "parameters", "param", "tag", "definition-id"))
+		var err error
+		c.Rerun, err = in.rerun(set, getenv)
+		errs = append(errs, err)
 	case c.PipelineID != "":
 		errs = append(errs, exclusive("pipeline-id", "waits for an existing pipeline", set, "branch", "tag", "parameters", "param", "definition-id", "targets"))
 		if !trigger.IsUUID(c.PipelineID) {

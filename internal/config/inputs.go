@@ -25,6 +25,9 @@ type inputs struct {
 	params                                             paramList
 	ghaParams                                          string // auto, true or false
 	ghaMeta                                            string
+	retryFailed                                        count
+	rerunWorkflow, jobs                                string
+	artifacts                                          bool
 }
 
 // flagSet binds the inputs, in the order --help shows them.
@@ -47,6 +50,10 @@ func (in *inputs) flagSet() *flag.FlagSet {
 	fs.BoolVar(&in.failFast, "fail-fast", false, "stop as soon as any workflow is failing or failed")
 	fs.BoolVar(&in.cancelOnExit, "cancel-on-exit", false, "on timeout or interruption, cancel the downstream workflows still running")
 	fs.StringVar(&in.targets, "targets", "", "fan-out: a JSON array of {project-slug, branch, tag, parameters, definition-id}, or a file holding one")
+	fs.Var(&in.retryFailed, "retry-failed", "when the wait ends with failed workflows, rerun them from failed and wait again, up to this many times (0 to 10)")
+	fs.StringVar(&in.rerunWorkflow, "rerun-workflow", "", "rerun this workflow instead of triggering: its id, or its name in the newest pipeline of project-slug on branch")
+	fs.StringVar(&in.jobs, "jobs", "", "with rerun-workflow: comma-separated names of the jobs to rerun, or failed (default: the whole workflow)")
+	fs.BoolVar(&in.artifacts, "artifacts", false, "after the wait, list the artifacts of the downstream's jobs (the artifacts output)")
 	fs.StringVar(&in.ghaParams, "gha-parameters", "auto", "GitHub Action: send the GHA_* parameters CircleCI's official action sends: auto (when configured its way), true or false")
 	fs.BoolVar(&in.json, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&in.version, "version", false, "print the version and exit")
@@ -77,6 +84,32 @@ func (d duration) get(name string, def time.Duration) (time.Duration, error) {
 	}
 	return d.v, nil
 }
+
+// count is a flag holding a small non-negative integer; a bad value is
+// kept with its error, like duration.
+type count struct {
+	v   int
+	err error
+}
+
+func (c *count) String() string { return strconv.Itoa(c.v) }
+
+func (c *count) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		c.err = fmt.Errorf("%q is not a whole number", s)
+	case n < 0 || n > MaxRetries:
+		c.err = fmt.Errorf("%d is not between 0 and %d", n, MaxRetries)
+	default:
+		c.v, c.err = n, nil
+	}
+	return nil
+}
+
+// MaxRetries bounds retry-failed: CircleCI allows 100 reruns of a
+// workflow, but a downstream that fails ten times is not flaky.
+const MaxRetries = 10
 
 // paramList collects --param key=value.
 type paramList trigger.Parameters

@@ -41,8 +41,13 @@ func (p *Printer) line(label, format string, args ...any) {
 	fmt.Fprintf(p.Log, format+"\n", args...)
 }
 
-// Triggered reports a new pipeline, or CircleCI's reason for creating none.
+// Triggered reports a new pipeline, or CircleCI's reason for creating none,
+// or a rerun.
 func (p *Printer) Triggered(o runner.Outcome) {
+	if o.Rerun != nil {
+		p.reran(o)
+		return
+	}
 	if o.Trigger.NotCreated != "" {
 		p.line(o.Label, "CircleCI created no pipeline for %s on %s: %s", o.Request.Slug, o.Request.Ref(), o.Trigger.NotCreated)
 		return
@@ -161,6 +166,10 @@ func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string 
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", name, md(r.status), r.duration)
 		}
 	}
+	b.WriteString(artifactsMarkdown(outs, fanout))
+	if chart := Gantt(outs, fanout); chart != "" {
+		b.WriteString("\n```mermaid\n" + chart + "```\n")
+	}
 	return b.String()
 }
 
@@ -218,10 +227,12 @@ func rows(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) []row {
 			rs = append(rs, row{"", indent + "(no workflow)", o.Status(), "", link})
 			continue
 		}
+		rs = append(rs, attemptRows(o, indent)...)
 		for _, w := range o.Wait.Workflows {
 			rs = append(rs, row{"", indent + w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
 			for _, j := range o.Wait.Jobs[w.ID] {
 				rs = append(rs, row{"", indent + "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
+				rs = append(rs, testRows(o.Tests[j.ID], indent+"    ")...)
 			}
 		}
 	}
@@ -247,6 +258,9 @@ type WorkflowOut struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
 	URL    string `json:"url"`
+	// FailedJobs are the failed jobs of a failed workflow, with their
+	// failed tests.
+	FailedJobs []FailedJobOut `json:"failed_jobs,omitempty"`
 }
 
 // Result is the outputs of one target; the top level of --json and of the
@@ -265,7 +279,11 @@ type Result struct {
 	ExitCode    *exit.Code    `json:"exit_code,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	Message     string        `json:"message,omitempty"` // why no pipeline was created
-	Results     []Result      `json:"results,omitempty"`
+	Attempts    []AttemptOut  `json:"attempts,omitempty"`
+	Rerun       *RerunOut     `json:"rerun,omitempty"`
+	// Artifacts is set (maybe empty) when they were asked for.
+	Artifacts *[]ArtifactOut `json:"artifacts,omitempty"`
+	Results   []Result       `json:"results,omitempty"`
 }
 
 func result(o runner.Outcome, urls circleci.WebURLs) Result {
@@ -281,10 +299,11 @@ func result(o runner.Outcome, urls circleci.WebURLs) Result {
 		}
 		if o.Wait != nil {
 			for _, w := range o.Wait.Workflows {
-				r.Workflows = append(r.Workflows, WorkflowOut{w.Name, w.ID, w.Status, urls.Workflow(slug, p.Number, w.ID)})
+				r.Workflows = append(r.Workflows, WorkflowOut{w.Name, w.ID, w.Status, urls.Workflow(slug, p.Number, w.ID), failedJobs(o, w, slug, urls)})
 			}
 		}
 	}
+	r.Attempts, r.Rerun, r.Artifacts = attempts(o, urls), rerun(o), artifacts(o, "")
 	return r
 }
 
@@ -302,6 +321,12 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 		code := o.Code
 		r.ExitCode = &code
 		top.Results = append(top.Results, r)
+		if a := artifacts(o, o.Label); a != nil {
+			if top.Artifacts == nil {
+				top.Artifacts = &[]ArtifactOut{}
+			}
+			*top.Artifacts = append(*top.Artifacts, *a...)
+		}
 		if code == worst && top.Status == "" {
 			top.Status = r.Status
 		}
@@ -328,6 +353,10 @@ func (r Result) Outputs() [][2]string {
 	if r.Results != nil {
 		res, _ := json.Marshal(r.Results)
 		out = append(out, [2]string{"results", string(res)})
+	}
+	if r.Artifacts != nil {
+		a, _ := json.Marshal(*r.Artifacts)
+		out = append(out, [2]string{"artifacts", string(a)})
 	}
 	return out
 }

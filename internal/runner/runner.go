@@ -29,6 +29,7 @@ type Outcome struct {
 	Wait     *wait.Result // nil when not waiting
 	Err      error
 	Code     exit.Code // exit.Of(Err)
+	Details            // read after the wait: reruns, failed tests, artifacts (reruns.go)
 }
 
 // Status is the outcome's `status`.
@@ -53,6 +54,7 @@ type Options struct {
 	Triggered func(Outcome)
 	Progress  func(label string, ev wait.Event)
 	Logf      func(label, format string, args ...any)
+	More      // retries and what to read after the wait (reruns.go)
 }
 
 func (o *Options) defaults() {
@@ -67,6 +69,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, string, ...any) {}
+	}
+	if o.Retrying == nil {
+		o.Retrying = func(Outcome, []string) {}
 	}
 }
 
@@ -106,9 +111,7 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 			default:
 				o.Triggered(oc)
 				if o.Wait && oc.Trigger.NotCreated == "" {
-					wo := o.WaitOpts
-					wo.Timeout = max(deadline.Sub(c.Now()), time.Nanosecond) // 0 would be the default
-					oc.waitFor(waitCtx, c, wo, o)
+					oc.follow(waitCtx, c, o.WaitOpts, o, deadline)
 				}
 			}
 			if oc.Err != nil && o.WaitOpts.FailFast && !errors.Is(oc.Err, wait.ErrStopped) && !errors.Is(oc.Err, wait.ErrInterrupted) {
@@ -138,7 +141,7 @@ func (oc *Outcome) interrupted(c *circleci.Client, o Options) {
 func Existing(ctx context.Context, c *circleci.Client, id string, o Options) Outcome {
 	o.defaults()
 	oc := Outcome{Label: id, Pipeline: circleci.Pipeline{ID: id}}
-	oc.waitFor(ctx, c, o.WaitOpts, o)
+	oc.follow(ctx, c, o.WaitOpts, o, c.Now().Add(o.WaitOpts.Timeout))
 	if oc.Pipeline.ProjectSlug != "" {
 		oc.Label = oc.Pipeline.ProjectSlug
 	}

@@ -196,12 +196,7 @@ func (s *Server) add(p *Project, in triggerInput) *pipeline {
 	}
 	if len(in.errors) == 0 {
 		for i := range p.Pipeline.Workflows {
-			wf := &workflow{spec: &p.Pipeline.Workflows[i], id: newID(), p: pl}
-			for range wf.spec.Jobs {
-				wf.jobIDs = append(wf.jobIDs, newID())
-			}
-			pl.workflows = append(pl.workflows, wf)
-			s.wfByID[wf.id] = wf
+			s.addWorkflow(pl, &workflow{spec: &p.Pipeline.Workflows[i], jobs: p.Pipeline.Workflows[i].Jobs})
 		}
 	}
 	s.pipelines = append(s.pipelines, pl)

@@ -172,7 +172,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, 
 	st, stopped := s.status(wf, now)
 	at, _ := s.appearAt(wf, now)
 	var items []any
-	for i, j := range wf.spec.Jobs {
+	for i, j := range wf.jobs {
 		typ := j.Type
 		if typ == "" {
 			typ = "build"
@@ -186,7 +186,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, 
 		if typ == "approval" {
 			item["approval_request_id"] = wf.jobIDs[i] // recorded approval jobs: no job_number, started_at null
 		} else {
-			item["job_number"] = wf.p.number*100 + int64(i) + 1
+			item["job_number"] = wf.jobNumbers[i]
 			item["started_at"] = s.stamp(at, false)
 			if !stopped.IsZero() {
 				item["stopped_at"] = s.stamp(stopped, false)

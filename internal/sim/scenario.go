@@ -151,6 +151,17 @@ type WorkflowSpec struct {
 	Duration Duration  `json:"duration,omitempty"`
 	Status   string    `json:"status,omitempty"`
 	Jobs     []JobSpec `json:"jobs,omitempty"`
+	// Reruns is what each successive rerun of this workflow does (POST
+	// /workflow/{id}/rerun): the first rerun follows Reruns[0], the second
+	// Reruns[1], and so on, the last one repeating. Without it a rerun does
+	// what the workflow did. A rerun is a new workflow of the same name in
+	// the same pipeline, listed Appear (default: at once) after the rerun
+	// was asked for. Its jobs are those the rerun chose (from_failed: those
+	// that did not succeed; jobs: those; neither: all), each as the rerun's
+	// spec lists it by name, or else as before, succeeding when the rerun's
+	// workflow succeeds. A flaky workflow: "status": "failed", "reruns":
+	// [{"status": "success"}]. Name, Tag and Reruns of an entry are ignored.
+	Reruns []WorkflowSpec `json:"reruns,omitempty"`
 }
 
 // Step is one status change of a workflow.
@@ -160,10 +171,36 @@ type Step struct {
 }
 
 // JobSpec is one job as listed once its workflow has finished or stopped.
+// Build jobs get job numbers, one sequence per project, in the order their
+// workflows are created.
 type JobSpec struct {
 	Name   string `json:"name"`
 	Type   string `json:"type,omitempty"` // build (default) or approval
 	Status string `json:"status"`
+	// Tests are the job's test results (GET /project/{slug}/{job-number}/tests),
+	// served once its workflow has stopped; none: the job stored no test
+	// metadata, and the list is empty.
+	Tests []TestSpec `json:"tests,omitempty"`
+	// Artifacts are the job's artifacts (GET …/{job-number}/artifacts);
+	// their url is made up from the path.
+	Artifacts []ArtifactSpec `json:"artifacts,omitempty"`
+}
+
+// TestSpec is one test result, served verbatim with the defaults below.
+type TestSpec struct {
+	Name      string  `json:"name"`
+	Classname string  `json:"classname,omitempty"`
+	File      string  `json:"file,omitempty"`
+	Result    string  `json:"result,omitempty"`  // default success; failure, error, skipped
+	Message   string  `json:"message,omitempty"` // the failure message, any number of lines
+	RunTime   float64 `json:"run_time,omitempty"`
+	Source    string  `json:"source,omitempty"` // default "junit"
+}
+
+// ArtifactSpec is one artifact of a job.
+type ArtifactSpec struct {
+	Path      string `json:"path"`
+	NodeIndex int64  `json:"node_index,omitempty"`
 }
 
 // Fault makes matching requests fail. Give it at least one of Status, Drop,
@@ -382,16 +419,28 @@ func (p *Project) normalize(at string, listLag Duration) []error {
 		if w.Appear == 0 {
 			w.Appear = Duration(200 * time.Millisecond)
 		}
-		if len(w.Steps) == 0 {
-			if w.Status == "" {
-				w.Status = "success"
-			}
-			w.Steps = []Step{{At: 0, Status: "running"}, {At: w.Duration, Status: w.Status}}
+		where := fmt.Sprintf("%s.workflows[%d]", at, j)
+		errs = append(errs, w.normalizeSteps(where)...)
+		for k := range w.Reruns {
+			r := &w.Reruns[k]
+			r.Name, r.Tag, r.Reruns = w.Name, w.Tag, nil
+			errs = append(errs, r.normalizeSteps(fmt.Sprintf("%s.reruns[%d]", where, k))...)
 		}
-		for _, st := range w.Steps {
-			if !circleci.KnownStatus(st.Status) && !strings.HasPrefix(st.Status, "x-") {
-				errs = append(errs, fmt.Errorf("%s.workflows[%d]: unknown status %q (statuses made up on purpose start with x-)", at, j, st.Status))
-			}
+	}
+	return errs
+}
+
+func (w *WorkflowSpec) normalizeSteps(at string) []error {
+	var errs []error
+	if len(w.Steps) == 0 {
+		if w.Status == "" {
+			w.Status = "success"
+		}
+		w.Steps = []Step{{At: 0, Status: "running"}, {At: w.Duration, Status: w.Status}}
+	}
+	for _, st := range w.Steps {
+		if !circleci.KnownStatus(st.Status) && !strings.HasPrefix(st.Status, "x-") {
+			errs = append(errs, fmt.Errorf("%s: unknown status %q (statuses made up on purpose start with x-)", at, st.Status))
 		}
 	}
 	return errs

@@ -67,6 +67,8 @@ type Server struct {
 	byID      map[string]*pipeline
 	wfByID    map[string]*workflow
 	numbers   map[string]int64
+	jobNums   map[string]int64  // per project: the last job number given
+	jobByNum  map[string]jobRef // "slug/number" -> the job
 	requests  []Request
 	arrivals  []Request // as they arrive, before any answer
 	observe   func(Request)
@@ -95,7 +97,12 @@ type workflow struct {
 	id         string
 	p          *pipeline
 	canceledAt time.Time
+	jobs       []JobSpec // the jobs it runs: the spec's, or a rerun's choice
 	jobIDs     []string
+	jobNumbers []int64   // 0 for approval jobs
+	rerunAt    time.Time // set for a rerun: when it was asked for
+	first      *workflow // the workflow a rerun reruns, first of its line; nil for that one
+	reruns     int       // on the first of a line: how many reruns it had
 }
 
 // New makes a simulator over a normalized copy of sc (later changes to sc
@@ -110,7 +117,7 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 		clk = circleci.SystemClock
 	}
 	s := &Server{sc: sc, clk: clk, start: clk.Now(), closed: make(chan struct{}), byID: map[string]*pipeline{},
-		wfByID: map[string]*workflow{}, numbers: map[string]int64{}, hits: make([]int, len(sc.Faults))}
+		wfByID: map[string]*workflow{}, numbers: map[string]int64{}, jobNums: map[string]int64{}, jobByNum: map[string]jobRef{}, hits: make([]int, len(sc.Faults))}
 	for i := range sc.Projects {
 		p := &sc.Projects[i]
 		for _, x := range p.Seed {
@@ -129,6 +136,9 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 	m.HandleFunc("GET /api/v2/workflow/{id}", s.onWorkflow(s.getWorkflow))
 	m.HandleFunc("GET /api/v2/workflow/{id}/job", s.onWorkflow(s.listJobs))
 	m.HandleFunc("POST /api/v2/workflow/{id}/cancel", s.onWorkflow(s.cancelWorkflow))
+	m.HandleFunc("POST /api/v2/workflow/{id}/rerun", s.onWorkflow(s.rerunWorkflow))
+	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/{number}/tests", s.onJob(s.listTests))
+	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/{number}/artifacts", s.onJob(s.listArtifacts))
 	m.HandleFunc("GET /api/v2/me", s.me)
 	m.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, msg("Not found"))

@@ -39,7 +39,10 @@ func (s *Server) setupEnd(p *pipeline, now time.Time) (end time.Time, success, o
 // appearAt is when a workflow is listed, or ok false if not (yet) known.
 func (s *Server) appearAt(w *workflow, now time.Time) (time.Time, bool) {
 	base := w.p.created.Add(w.p.project.Pipeline.CreatedAfter.D())
-	if w.spec.Tag != "setup" && len(w.p.setup()) > 0 {
+	switch {
+	case !w.rerunAt.IsZero():
+		base = w.rerunAt
+	case w.spec.Tag != "setup" && len(w.p.setup()) > 0:
 		end, success, ok := s.setupEnd(w.p, now)
 		if !ok || !success {
 			return time.Time{}, false

@@ -1,0 +1,171 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// jobRef finds a job by its project and number.
+type jobRef struct {
+	wf *workflow
+	i  int // index in wf.jobs
+}
+
+// addWorkflow gives wf its id, job ids and job numbers, and adds it to
+// pipeline pl; s.mu is held.
+func (s *Server) addWorkflow(pl *pipeline, wf *workflow) {
+	wf.id, wf.p = newID(), pl
+	for _, j := range wf.jobs {
+		wf.jobIDs = append(wf.jobIDs, newID())
+		var n int64
+		if j.Type != "approval" {
+			s.jobNums[pl.slug]++
+			n = s.jobNums[pl.slug]
+			s.jobByNum[pl.slug+"/"+strconv.FormatInt(n, 10)] = jobRef{wf, len(wf.jobNumbers)}
+		}
+		wf.jobNumbers = append(wf.jobNumbers, n)
+	}
+	pl.workflows = append(pl.workflows, wf)
+	s.wfByID[wf.id] = wf
+}
+
+// rerunWorkflow is POST /workflow/{id}/rerun: 202 {"workflow_id"}, a new
+// workflow of the same name in the same pipeline, doing what the spec's
+// Reruns say. Its checks of the body follow the spec's description
+// (from_failed and jobs exclusive; sparse_tree and enable_ssh need jobs);
+// the messages are synthetic.
+func (s *Server) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+	var body struct {
+		EnableSSH  bool     `json:"enable_ssh"`
+		FromFailed bool     `json:"from_failed"`
+		Jobs       []string `json:"jobs"`
+		SparseTree bool     `json:"sparse_tree"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		writeJSON(w, 400, msg("Unexpected request body provided."))
+		return
+	}
+	st, _ := s.status(wf, now)
+	switch {
+	case body.FromFailed && len(body.Jobs) > 0, (body.SparseTree || body.EnableSSH) && len(body.Jobs) == 0:
+		writeJSON(w, 400, msg("Unexpected request body provided."))
+		return
+	case wf.spec.Tag == "setup":
+		writeJSON(w, 400, msg("Rerunning a setup workflow is not supported.")) // synthetic
+		return
+	case !terminal(st):
+		writeJSON(w, 400, msg("Workflow is still running.")) // synthetic
+		return
+	}
+	var names []string
+	for i, j := range wf.jobs {
+		switch {
+		case body.FromFailed:
+			if j.Type != "approval" && j.Status != "success" {
+				names = append(names, j.Name)
+			}
+		case len(body.Jobs) > 0:
+			if slices.Contains(body.Jobs, wf.jobIDs[i]) {
+				names = append(names, j.Name)
+			}
+		default:
+			names = append(names, j.Name)
+		}
+	}
+	for _, id := range body.Jobs {
+		if !slices.Contains(wf.jobIDs, id) {
+			writeJSON(w, 400, msg("Job "+id+" is not in this workflow.")) // synthetic
+			return
+		}
+	}
+	first := wf
+	if wf.first != nil {
+		first = wf.first
+	}
+	spec := first.spec
+	if n := len(first.spec.Reruns); n > 0 {
+		spec = &first.spec.Reruns[min(first.reruns, n-1)]
+	}
+	first.reruns++
+	next := &workflow{spec: spec, first: first, rerunAt: now}
+	final := spec.Steps[len(spec.Steps)-1].Status
+	for _, name := range names {
+		i := slices.IndexFunc(spec.Jobs, func(j JobSpec) bool { return j.Name == name })
+		if i >= 0 {
+			next.jobs = append(next.jobs, spec.Jobs[i])
+			continue
+		}
+		j := wf.jobs[slices.IndexFunc(wf.jobs, func(j JobSpec) bool { return j.Name == name })]
+		if final == "success" {
+			j.Status, j.Tests = "success", nil
+		}
+		next.jobs = append(next.jobs, j)
+	}
+	s.addWorkflow(wf.p, next)
+	writeJSON(w, 202, map[string]string{"workflow_id": next.id})
+}
+
+// onJob wraps handlers of /project/{slug}/{job-number}/…: 404 for a job
+// not known (or whose workflow is not listed yet).
+func (s *Server) onJob(h func(http.ResponseWriter, *http.Request, *workflow, int, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.project(slugOf(r))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clk.Now()
+		var ref jobRef
+		ok := p != nil
+		if ok {
+			ref, ok = s.jobByNum[p.Slug+"/"+r.PathValue("number")]
+		}
+		if ok {
+			_, ok = s.appearAt(ref.wf, now)
+		}
+		if !ok {
+			writeJSON(w, 404, msg("Job not found")) // synthetic
+			return
+		}
+		st, _ := s.status(ref.wf, now)
+		h(w, r, ref.wf, ref.i, terminal(st) || st == "failing")
+	}
+}
+
+// listTests serves a job's test results once its workflow has stopped (or
+// is failing): before, none.
+func (s *Server) listTests(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
+	var items []any
+	for _, t := range wf.jobs[i].Tests {
+		if !done {
+			break
+		}
+		if t.Result == "" {
+			t.Result = "success"
+		}
+		if t.Source == "" {
+			t.Source = "junit"
+		}
+		items = append(items, map[string]any{"name": t.Name, "classname": t.Classname, "file": t.File, "result": t.Result,
+			"message": t.Message, "run_time": t.RunTime, "source": t.Source})
+	}
+	s.page(w, r, "tests"+wf.jobIDs[i], items)
+}
+
+// listArtifacts serves a job's artifacts once its workflow has stopped.
+func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
+	var items []any
+	for _, a := range wf.jobs[i].Artifacts {
+		if !done {
+			break
+		}
+		items = append(items, map[string]any{"path": a.Path, "node_index": a.NodeIndex,
+			"url": "https://output.circle-artifacts.com/output/job/" + wf.jobIDs[i] + "/artifacts/" + strconv.FormatInt(a.NodeIndex, 10) + "/" + a.Path})
+	}
+	s.page(w, r, "artifacts"+wf.jobIDs[i], items)
+}
