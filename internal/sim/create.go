@@ -197,6 +197,7 @@ func (s *Server) add(p *Project, in triggerInput) *pipeline {
 	if len(in.errors) == 0 {
 		for i := range p.Pipeline.Workflows {
 			wf := &workflow{spec: &p.Pipeline.Workflows[i], id: newID(), p: pl}
+			wf.scale = s.scale(wf.spec)
 			for range wf.spec.Jobs {
 				wf.jobIDs = append(wf.jobIDs, newID())
 			}

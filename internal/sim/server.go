@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,10 +68,11 @@ type Server struct {
 	wfByID    map[string]*workflow
 	numbers   map[string]int64
 	requests  []Request
-	arrivals  []Request // as they arrive, before any answer
-	hits      []int     // per fault: matching requests seen
-	used      int       // requests in the current rate-limit window
-	window    int64     // which window that is, counted from start
+	arrivals  []Request   // as they arrive, before any answer
+	hits      []int       // per fault: matching requests seen
+	used      int         // requests in the current rate-limit window
+	window    int64       // which window that is, counted from start
+	rng       *mrand.Rand // draws of workflow durations; made from Seed on first use
 }
 
 type pipeline struct {
@@ -94,6 +96,7 @@ type workflow struct {
 	p          *pipeline
 	canceledAt time.Time
 	jobIDs     []string
+	scale      float64 // this run's duration factor (Spread)
 }
 
 // New makes a simulator over a normalized copy of sc (later changes to sc
@@ -127,6 +130,9 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 	m.HandleFunc("GET /api/v2/workflow/{id}/job", s.onWorkflow(s.listJobs))
 	m.HandleFunc("POST /api/v2/workflow/{id}/cancel", s.onWorkflow(s.cancelWorkflow))
 	m.HandleFunc("GET /api/v2/me", s.me)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows", s.workflowMetrics)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}", s.workflowRuns)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}/summary", s.workflowSummary)
 	m.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, msg("Not found"))
 	})

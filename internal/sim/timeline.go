@@ -58,7 +58,7 @@ func (s *Server) status(w *workflow, now time.Time) (string, time.Time) {
 	}
 	st, since := "running", at
 	for _, step := range w.spec.Steps {
-		t := at.Add(step.At.D())
+		t := at.Add(w.at(step))
 		if t.After(now) {
 			break
 		}
@@ -110,4 +110,12 @@ func (s *Server) stamp(t time.Time, millis bool) string {
 		return t.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
 	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// at is when a step of w's spec happens in this run, from its appearance.
+func (w *workflow) at(st Step) time.Duration {
+	if w.scale == 0 || w.scale == 1 {
+		return st.At.D()
+	}
+	return time.Duration(float64(st.At.D()) * w.scale)
 }
