@@ -108,6 +108,7 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 				if o.Wait && oc.Trigger.NotCreated == "" {
 					wo := o.WaitOpts
 					wo.Timeout = deadline.Sub(c.Now())
+					wo.Project, wo.Branch = r.Slug, r.Branch
 					oc.waitFor(waitCtx, c, wo, o)
 				}
 			}

@@ -119,3 +119,27 @@ func (w *workflow) at(st Step) time.Duration {
 	}
 	return time.Duration(float64(st.At.D()) * w.scale)
 }
+
+// Ended is when the last workflow of a pipeline ended, on the simulator's
+// clock (unskewed, to the nanosecond: benchmarks measure the lag from it),
+// or false while one has not.
+func (s *Server) Ended(pipelineID string) (time.Time, bool) {
+	s.mu.Lock()
+	p := s.byID[pipelineID]
+	s.mu.Unlock()
+	if p == nil {
+		return time.Time{}, false
+	}
+	now := s.clk.Now()
+	var end time.Time
+	for _, w := range p.workflows {
+		st, stopped := s.status(w, now)
+		if !terminal(st) {
+			return time.Time{}, false
+		}
+		if stopped.After(end) {
+			end = stopped
+		}
+	}
+	return end, !end.IsZero()
+}
