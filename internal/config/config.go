@@ -56,6 +56,10 @@ type Config struct {
 	Host       string // e.g. https://circleci.com, no trailing slash
 	Targets    []trigger.Request
 	Fanout     bool   // targets came from the targets input
+	Total      int    // targets before sharding
+	Shard      string // "i/n" when sharded
+	// Concurrency is how many targets are triggered and polled at once.
+	Concurrency int
 	PipelineID string // wait for this pipeline instead of triggering
 	Wait       bool
 	WaitOpts   wait.Options
@@ -112,6 +116,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	c.WaitOpts, err = in.waitOptions()
 	errs = append(errs, err)
 
+	c.Concurrency = in.concurrency
+	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
+		errs = append(errs, fmt.Errorf("concurrency: %d is not between 1 and %d", c.Concurrency, MaxConcurrency))
+	}
+	if set["shard"] && !set["targets"] {
+		errs = append(errs, errors.New("shard needs targets: it takes a share of them"))
+	}
 	c.PipelineID = in.pipelineID
 	switch {
 	case c.PipelineID != "":
@@ -128,6 +139,18 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 			c.Targets, err = parseTargets(in.targets, base)
 		}
 		errs = append(errs, err)
+		c.Total = len(c.Targets)
+		shard := in.shard
+		if !set["shard"] && getenv("CIRCLE_NODE_TOTAL") != "" && getenv("CIRCLE_NODE_TOTAL") != "1" {
+			shard = getenv("CIRCLE_NODE_INDEX") + "/" + getenv("CIRCLE_NODE_TOTAL")
+		}
+		if shard != "" {
+			i, n, err := parseShard(shard)
+			errs = append(errs, err)
+			if err == nil && n > 1 {
+				c.Targets, c.Shard = Shard(c.Targets, i, n), fmt.Sprintf("%d/%d", i, n)
+			}
+		}
 	default:
 		r, err := in.single(set, getenv)
 		errs = append(errs, err)

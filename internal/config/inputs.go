@@ -19,7 +19,8 @@ import (
 // line from the Action's inputs and the environment.
 type inputs struct {
 	projectSlug, branch, tag, parameters, definitionID string
-	host, pipelineID, targets, onHold                  string
+	host, pipelineID, targets, onHold, shard           string
+	concurrency                                        int
 	wait, failFast, cancelOnExit, json, version        bool
 	timeout, pollInterval, maxPollInterval             duration
 	params                                             paramList
@@ -47,6 +48,8 @@ func (in *inputs) flagSet() *flag.FlagSet {
 	fs.BoolVar(&in.failFast, "fail-fast", false, "stop as soon as any workflow is failing or failed")
 	fs.BoolVar(&in.cancelOnExit, "cancel-on-exit", false, "on timeout or interruption, cancel the downstream workflows still running")
 	fs.StringVar(&in.targets, "targets", "", "fan-out: a JSON array of {project-slug, branch, tag, parameters, definition-id}, or a file holding one")
+	fs.IntVar(&in.concurrency, "concurrency", 50, "fan-out: how many targets are triggered and polled at once (and connections kept open)")
+	fs.StringVar(&in.shard, "shard", "", "fan-out: i/n takes share i of n (counting from 0, like CIRCLE_NODE_INDEX): targets i, i+n, i+2n, ... (default: CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL when set, else all)")
 	fs.StringVar(&in.ghaParams, "gha-parameters", "auto", "GitHub Action: send the GHA_* parameters CircleCI's official action sends: auto (when configured its way), true or false")
 	fs.BoolVar(&in.json, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&in.version, "version", false, "print the version and exit")
