@@ -51,20 +51,20 @@ var TokenVars = []string{"INPUT_TOKEN", "CIRCLE_TOKEN", "CCI_TOKEN"}
 
 // Config is everything a run needs.
 type Config struct {
-	Surface    Surface
-	Token      string // never printed
-	Host       string // e.g. https://circleci.com, no trailing slash
-	Targets    []trigger.Request
-	Fanout     bool   // targets came from the targets input
-	Total      int    // targets before sharding
-	Shard      string // "i/n" when sharded
+	Surface Surface
+	Token   string // never printed
+	Host    string // e.g. https://circleci.com, no trailing slash
+	Targets []trigger.Request
+	Fanout  bool   // targets came from the targets input
+	Total   int    // targets before sharding
+	Shard   string // "i/n" when sharded
 	// Concurrency is how many targets are triggered and polled at once.
 	Concurrency int
-	PipelineID string // wait for this pipeline instead of triggering
-	Wait       bool
-	WaitOpts   wait.Options
-	JSON       bool
-	Version    bool
+	PipelineID  string // wait for this pipeline instead of triggering
+	Wait        bool
+	WaitOpts    wait.Options
+	JSON        bool
+	Version     bool
 }
 
 // APIBase is the API's base URL.

@@ -4,8 +4,11 @@
 package simtest
 
 import (
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
@@ -33,4 +36,24 @@ func Median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// StartCounting is Start, and counts the connections clients open to it.
+func StartCounting(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Server, string, *atomic.Int64) {
+	tb.Helper()
+	if err := sc.Check(); err != nil {
+		tb.Fatalf("scenario: %v", err)
+	}
+	s := sim.New(sc, clk)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	tb.Cleanup(s.Close)
+	return s, srv.URL, &conns
 }
