@@ -23,14 +23,12 @@ const (
 // limit, before any 429: it follows RateLimit-* and X-RateLimit-* (the
 // lower limit when both are announced and differ), spending what the
 // window has left and waiting for its reset when that is used up. Until
-// an answer tells the limit, one request goes out alone; when answers
-// announce none, a token bucket of DefaultRate with a burst of the
-// client's connections applies.
+// an answer announces a limit (or when none does), a token bucket of
+// DefaultRate with a burst of the client's connections applies: a fan-out
+// sends its first Conns requests at once, which a limit of fewer than
+// Conns per window would answer with 429s (the shared pause then applies).
 type budget struct {
 	mu        sync.Mutex
-	first     chan struct{} // closed once the first answer (or failure) came back
-	probing   bool          // the first request is out
-	answered  bool
 	announced bool
 	remaining int       // requests the window has left, as far as we know
 	limit     int       // the announced limit per window
@@ -46,25 +44,6 @@ type budget struct {
 func (c *Client) take(ctx context.Context) error {
 	b := &c.budget
 	b.mu.Lock()
-	if b.first == nil {
-		b.first = make(chan struct{})
-	}
-	for !b.answered {
-		if !b.probing {
-			b.probing = true
-			b.inflight++
-			b.mu.Unlock()
-			return nil
-		}
-		first := b.first
-		b.mu.Unlock()
-		select {
-		case <-first:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		b.mu.Lock()
-	}
 	for {
 		now := c.Now()
 		var wait time.Duration
@@ -124,12 +103,6 @@ func (c *Client) done(h http.Header) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.inflight--
-	if !b.answered {
-		b.answered = true
-		if b.first != nil {
-			close(b.first)
-		}
-	}
 	limit, remaining, reset, ok := announced(h, now)
 	if !ok {
 		return
