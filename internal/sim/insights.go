@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Insights, on a project, makes the simulator serve CircleCI's insights
+// Insights makes the simulator serve CircleCI's insights
 // for it: each workflow of its timeline has Runs past runs on the default
 // branch, their durations drawn around the workflow's duration with its
 // Spread, as the project's later pipelines will draw theirs. Without it
@@ -18,12 +18,6 @@ import (
 type Insights struct {
 	Runs int `json:"runs"`
 }
-
-// Spread, on a workflow, makes each pipeline's run of it last its Duration
-// (every Step) times e^N(0, Spread): 0.05 gives about ±5% (one standard
-// deviation) around the median, which is the workflow's Duration. The
-// draws come from the scenario's Seed, on the simulator's clock, so a
-// rehearsal is repeatable.
 
 // scale draws the duration factor of a new run of w; s.mu is held.
 func (s *Server) scale(w *WorkflowSpec) float64 {
