@@ -47,6 +47,13 @@ type Client struct {
 	UserAgent string
 	MaxBody   int64
 	Clock     Clock // nil: SystemClock; tests inject a fake one
+	// Conns bounds the connections to the API (with the default
+	// Transport) and the requests sent at once before the API announced
+	// its rate limit; 0: DefaultConns.
+	Conns int
+	// Rate is the requests per second when the API announces no rate
+	// limit; 0: DefaultRate. An announced limit always applies.
+	Rate float64
 
 	once sync.Once
 	http *http.Client
@@ -55,6 +62,8 @@ type Client struct {
 	pausedUntil time.Time     // shared rate-limit pause, set by 429s
 	offset      time.Duration // the server's clock minus ours, from Date headers
 	offsetKnown bool
+
+	budget budget // shared by every request: under the announced rate limit
 }
 
 // StatusError is a non-2xx answer.
@@ -164,12 +173,28 @@ func (c *Client) init() {
 		if timeout == 0 {
 			timeout = DefaultRequestTimeout
 		}
+		tr := c.Transport
+		if tr == nil {
+			tr = NewTransport(c.conns())
+		}
 		c.http = &http.Client{
-			Transport:     c.Transport,
+			Transport:     tr,
 			Timeout:       timeout,
 			CheckRedirect: sameHostRedirect,
 		}
 	})
+}
+
+// NewTransport is http.DefaultTransport with a connection pool for conns
+// requests at once to one host: it keeps that many idle connections (the
+// default keeps 2, and a fan-out would open a new one for most requests)
+// and opens no more than that.
+func NewTransport(conns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conns
+	t.MaxConnsPerHost = conns
+	t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	return t
 }
 
 // sameHostRedirect follows redirects only on the same scheme and host:
@@ -271,6 +296,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return 0, nil, err
 		}
 	}
+	if ctx.Value(urgentKey{}) == nil {
+		if err := c.take(ctx); err != nil {
+			return 0, nil, err
+		}
+	} else {
+		c.budget.mu.Lock()
+		c.budget.inflight++
+		c.budget.mu.Unlock()
+	}
+	var answer http.Header
+	defer func() { c.done(answer) }()
 	parent := ctx
 	if left, ok := c.left(ctx); ok {
 		if left <= 0 {
@@ -328,6 +364,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return 0, nil, &NetError{Method: method, Path: path, Sent: sent, Permanent: permanent, Err: err}
 	}
 	defer resp.Body.Close()
+	answer = resp.Header
 	c.learnOffset(resp.Header.Get("Date"))
 	limit := c.MaxBody
 	if limit == 0 {

@@ -12,9 +12,11 @@ benchstat="go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9
 {
   # Simulated time: the wait schedule's lag and requests, 20 iterations a run.
   go test -run '^$' -bench 'WaitSchedule' -benchtime 20x -count "$count" ./wait
+  # Predicted ends against other schedules: 40 pipelines per cell, one iteration a run.
+  go test -run '^$' -bench 'PredictedWait' -benchtime 1x -count "$count" ./wait
   # Real processes against the simulator.
   go test -run '^$' -bench 'TriggerOnly' -benchtime 20x -count "$count" .
-  go test -run '^$' -bench 'Fanout50|WaitProcess20s' -benchtime 1x -count "$count" -timeout 30m .
+  go test -run '^$' -bench 'Fanout50|FanoutScale|WaitProcess20s' -benchtime 1x -count "$count" -timeout 30m .
 } | tee "$out"
 
 echo
@@ -34,5 +36,7 @@ SPEC §7 targets:
   WaitSchedule/5m, /30m             lag-s under max-poll-interval + 1s (31s)
   WaitSchedule/30m req/pipeline-min about 2 a minute during a long wait
   Fanout50 peak-MB                  under 25 MB while waiting on 50 pipelines
+  PredictedWait/*/predicted         lag-p50-s <= 2, lag-p90-s <= 5, req/pipeline under fixed10s's
+  FanoutScale/1000                  round-trips <= round-trips-allowed, connections <= 50, 429s 0
   binary                            under 10 MB stripped
 TARGETS

@@ -52,6 +52,19 @@ type Options struct {
 	Heartbeat time.Duration
 	// Logf reports unusual things: unknown statuses, API errors being retried.
 	Logf func(format string, args ...any)
+
+	// Project and Branch name where the pipeline runs, for CircleCI's
+	// insights: the wait reads its workflows' past durations once and
+	// polls around each one's predicted end, sparsely (every
+	// MaxPollInterval) while it is far, densely near it. Without them,
+	// the pipeline's own, once read. Without history (a new workflow,
+	// insights refused), the wait backs off as described above.
+	Project circleci.Slug
+	Branch  string
+
+	// For benchmarks: no insights; a fixed schedule instead of the policy.
+	noInsights bool
+	schedule   func(poll int) time.Duration
 }
 
 // Event is one change seen while waiting, or a reminder of what it waits for.
@@ -154,8 +167,11 @@ func (o *Options) defaults() {
 // StatusUnknown).
 func Wait(ctx context.Context, c *circleci.Client, p circleci.Pipeline, o Options) (Result, error) {
 	o.defaults()
+	if o.schedule != nil {
+		o.noInsights = true
+	}
 	w := &waiter{c: c, o: o, pol: policy{onHold: o.OnHold, failFast: o.FailFast}, res: Result{Pipeline: p},
-		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), history: p.State != "" && !p.Final()}
+		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), sawHistory: p.State != "" && !p.Final()}
 	err := w.run(ctx)
 	w.res.Elapsed = w.elapsed()
 	if err != nil && w.res.Status == "" {
@@ -180,9 +196,14 @@ type waiter struct {
 	// setup: the pipeline went through the setup phase of dynamic config,
 	// whether or not its setup workflow carries the tag that says so.
 	setup bool
-	// history: this wait saw the pipeline before its state was final, so
+	// sawHistory: this wait saw the pipeline before its state was final, so
 	// setup tells the truth; configRead: the config was read for it.
-	history, configRead bool
+	sawHistory, configRead bool
+
+	fetched   bool                 // insights were asked for
+	forecasts map[string]forecast  // by workflow name
+	starts    map[string]time.Time // creation of pipeline and workflows, on our clock
+	polls     int
 }
 
 func (w *waiter) elapsed() time.Duration { return w.c.Now().Sub(w.start) }
@@ -206,14 +227,25 @@ func (w *waiter) run(ctx context.Context) error {
 	var lastErr string
 
 	// A pipeline just triggered is certainly still pending: look after the
-	// first interval rather than at once.
+	// first interval rather than at once, or when history says.
+	w.history(ctx)
 	if p := w.res.Pipeline; p.State == circleci.StatePending || p.State == circleci.StateSetupPending {
-		if err := w.c.Sleep(ctx, w.o.PollInterval); err != nil {
+		d := w.o.PollInterval
+		if f, ok := w.predicted(w.c.Now()); ok {
+			d = f
+		} else if w.o.schedule != nil {
+			d = w.o.schedule(0)
+		}
+		if err := w.c.Sleep(ctx, min(d, deadline.Sub(w.c.Now()))); err != nil {
 			return w.stop(interruption(ctx))
 		}
 	}
 	for {
 		changed, err := w.poll(ctx)
+		w.polls++
+		if err == nil {
+			w.history(ctx)
+		}
 		now := w.c.Now()
 		var pause *circleci.PauseError
 		switch {
@@ -272,7 +304,13 @@ func (w *waiter) run(ctx context.Context) error {
 		if now.Sub(w.start) < w.o.Fast && failingSince.IsZero() {
 			b.Reset()
 		}
-		d := min(max(min(b.NextBackOff(), w.o.MaxPollInterval), w.c.PausedFor()), deadline.Sub(now))
+		d := min(b.NextBackOff(), w.o.MaxPollInterval)
+		if f, ok := w.predicted(now); ok && failingSince.IsZero() {
+			d = f
+		} else if w.o.schedule != nil {
+			d = w.o.schedule(w.polls)
+		}
+		d = min(max(d, w.c.PausedFor()), deadline.Sub(now))
 		if err := w.c.Sleep(ctx, d); err != nil {
 			return w.stop(interruption(ctx))
 		}
@@ -293,7 +331,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
 		}
 		w.setup = w.setup || setupState(p.State)
-		w.history = w.history || !p.Final()
+		w.sawHistory = w.sawHistory || !p.Final()
 		w.res.Pipeline = p
 		if p.State == circleci.StateErrored {
 			return true, nil
@@ -327,7 +365,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 // config can be read, there is no verdict: a success must not rest on a
 // guess.
 func (w *waiter) mayBeSetup(ctx context.Context, v verdict) (bool, error) {
-	if w.setup || w.history || w.configRead || (v.status != StatusSuccess && v.status != StatusNoWorkflows) ||
+	if w.setup || w.sawHistory || w.configRead || (v.status != StatusSuccess && v.status != StatusNoWorkflows) ||
 		slices.ContainsFunc(w.res.Workflows, func(wf circleci.Workflow) bool { return wf.Tag == "setup" }) {
 		return false, nil
 	}

@@ -73,11 +73,18 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 		pr.Warn = func(msg string) { action.Warningf("%s", msg) }
 	}
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
-		Clock: c.Clock, Transport: c.Transport}
-	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
+		Clock: c.Clock, Transport: c.Transport, Conns: cfg.Concurrency}
+	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Concurrency: cfg.Concurrency,
+		Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
 	summary := action != nil && c.Getenv("GITHUB_STEP_SUMMARY") != ""
 	opts.More = runner.More{RetryFailed: cfg.RetryFailed, Artifacts: cfg.Artifacts, AllJobs: summary && cfg.Wait && !cfg.Fanout,
 		Retrying: func(oc runner.Outcome, wfs []string) { pr.Retrying(oc, wfs, cfg.RetryFailed) }}
+	if cfg.Shard != "" {
+		fmt.Fprintf(o.log, "Shard %s: %d of %d targets\n", cfg.Shard, len(cfg.Targets), cfg.Total)
+		if len(cfg.Targets) == 0 {
+			return exit.OK // more shards than targets: nothing for this one
+		}
+	}
 
 	if action != nil && cfg.Wait {
 		action.Group("Waiting for CircleCI")

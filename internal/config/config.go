@@ -52,16 +52,20 @@ var TokenVars = []string{"INPUT_TOKEN", "CIRCLE_TOKEN", "CCI_TOKEN"}
 
 // Config is everything a run needs.
 type Config struct {
-	Surface    Surface
-	Token      string // never printed
-	Host       string // e.g. https://circleci.com, no trailing slash
-	Targets    []trigger.Request
-	Fanout     bool   // targets came from the targets input
-	PipelineID string // wait for this pipeline instead of triggering
-	Wait       bool
-	WaitOpts   wait.Options
-	JSON       bool
-	Version    bool
+	Surface Surface
+	Token   string // never printed
+	Host    string // e.g. https://circleci.com, no trailing slash
+	Targets []trigger.Request
+	Fanout  bool   // targets came from the targets input
+	Total   int    // targets before sharding
+	Shard   string // "i/n" when sharded
+	// Concurrency is how many targets are triggered and polled at once.
+	Concurrency int
+	PipelineID  string // wait for this pipeline instead of triggering
+	Wait        bool
+	WaitOpts    wait.Options
+	JSON        bool
+	Version     bool
 	// RetryFailed reruns failed workflows from failed, up to this many times.
 	RetryFailed int
 	// Artifacts lists the downstream's artifacts after the wait.
@@ -119,6 +123,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	c.WaitOpts, err = in.waitOptions()
 	errs = append(errs, err)
 
+	c.Concurrency = in.concurrency
+	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
+		errs = append(errs, fmt.Errorf("concurrency: %d is not between 1 and %d", c.Concurrency, MaxConcurrency))
+	}
+	if set["shard"] && !set["targets"] {
+		errs = append(errs, errors.New("shard needs targets: it takes a share of them"))
+	}
 	c.PipelineID = in.pipelineID
 	c.RetryFailed, c.Artifacts = in.retryFailed.v, in.artifacts
 	if err := in.retryFailed.err; err != nil {
@@ -147,6 +158,18 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 			c.Targets, err = parseTargets(in.targets, base)
 		}
 		errs = append(errs, err)
+		c.Total = len(c.Targets)
+		shard := in.shard
+		if !set["shard"] && getenv("CIRCLE_NODE_TOTAL") != "" && getenv("CIRCLE_NODE_TOTAL") != "1" {
+			shard = getenv("CIRCLE_NODE_INDEX") + "/" + getenv("CIRCLE_NODE_TOTAL")
+		}
+		if shard != "" {
+			i, n, err := parseShard(shard)
+			errs = append(errs, err)
+			if err == nil && n > 1 {
+				c.Targets, c.Shard = Shard(c.Targets, i, n), fmt.Sprintf("%d/%d", i, n)
+			}
+		}
 	default:
 		r, err := in.single(set, getenv)
 		errs = append(errs, err)

@@ -19,7 +19,8 @@ import (
 // line from the Action's inputs and the environment.
 type inputs struct {
 	projectSlug, branch, tag, parameters, definitionID string
-	host, pipelineID, targets, onHold                  string
+	host, pipelineID, targets, onHold, shard           string
+	concurrency                                        int
 	wait, failFast, cancelOnExit, json, version        bool
 	timeout, pollInterval, maxPollInterval             duration
 	params                                             paramList
@@ -54,6 +55,8 @@ func (in *inputs) flagSet() *flag.FlagSet {
 	fs.StringVar(&in.rerunWorkflow, "rerun-workflow", "", "rerun this workflow instead of triggering: its id, or its name in the newest pipeline of project-slug on branch")
 	fs.StringVar(&in.jobs, "jobs", "", "with rerun-workflow: comma-separated names of the jobs to rerun, or failed (default: the whole workflow)")
 	fs.BoolVar(&in.artifacts, "artifacts", false, "after the wait, list the artifacts of the downstream's jobs (the artifacts output)")
+	fs.IntVar(&in.concurrency, "concurrency", 50, "fan-out: how many targets are triggered and polled at once (and connections kept open)")
+	fs.StringVar(&in.shard, "shard", "", "fan-out: i/n takes share i of n (counting from 0, like CIRCLE_NODE_INDEX): targets i, i+n, i+2n, ... (default: CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL when set, else all)")
 	fs.StringVar(&in.ghaParams, "gha-parameters", "auto", "GitHub Action: send the GHA_* parameters CircleCI's official action sends: auto (when configured its way), true or false")
 	fs.BoolVar(&in.json, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&in.version, "version", false, "print the version and exit")

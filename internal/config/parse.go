@@ -15,8 +15,38 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 )
 
-// MaxTargets bounds a fan-out.
-const MaxTargets = 200
+// MaxTargets bounds a fan-out: a sanity cap, far above any real one.
+const MaxTargets = 10000
+
+// MaxConcurrency bounds the concurrency input.
+const MaxConcurrency = 1000
+
+// parseShard reads i/n, counting i from 0 (CIRCLE_NODE_INDEX does, and
+// GitHub's strategy.job-index).
+func parseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	i, erri := strconv.Atoi(strings.TrimSpace(a))
+	n, errn := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case !ok || erri != nil || errn != nil:
+		return 0, 0, fmt.Errorf("shard: %q is not i/n, like 0/4", s)
+	case n < 1 || n > MaxTargets:
+		return 0, 0, fmt.Errorf("shard: %q: n must be between 1 and %d", s, MaxTargets)
+	case i < 0 || i >= n:
+		return 0, 0, fmt.Errorf("shard: %q: i counts from 0 to n-1 (0/%d is the first share, %d/%d the last)", s, n, n-1, n)
+	}
+	return i, n, nil
+}
+
+// Shard is share i of n of targets, round-robin: targets i, i+n, i+2n, …
+// The n shares are disjoint and together hold every target.
+func Shard[T any](targets []T, i, n int) []T {
+	var out []T
+	for j := i; j < len(targets); j += n {
+		out = append(out, targets[j])
+	}
+	return out
+}
 
 // target is one element of the targets input.
 type target struct {

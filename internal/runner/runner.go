@@ -111,7 +111,9 @@ func Run(ctx context.Context, c *circleci.Client, reqs []trigger.Request, o Opti
 			default:
 				o.Triggered(oc)
 				if o.Wait && oc.Trigger.NotCreated == "" {
-					oc.follow(waitCtx, c, o.WaitOpts, o, deadline)
+					wo := o.WaitOpts
+					wo.Project, wo.Branch = r.Slug, r.Branch
+					oc.follow(waitCtx, c, wo, o, deadline)
 				}
 			}
 			if oc.Err != nil && o.WaitOpts.FailFast && !errors.Is(oc.Err, wait.ErrStopped) && !errors.Is(oc.Err, wait.ErrInterrupted) {

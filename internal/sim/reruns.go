@@ -20,6 +20,7 @@ type jobRef struct {
 // pipeline pl; s.mu is held.
 func (s *Server) addWorkflow(pl *pipeline, wf *workflow) {
 	wf.id, wf.p = newID(), pl
+	wf.scale = s.scale(wf.spec)
 	for _, j := range wf.jobs {
 		wf.jobIDs = append(wf.jobIDs, newID())
 		var n int64

@@ -41,8 +41,14 @@ type Scenario struct {
 	// RateLimit, when set, announces a rate limit on every API answer and
 	// answers 429 once it is used up.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
-	Projects  []Project  `json:"projects"`
-	Faults    []Fault    `json:"faults,omitempty"`
+	// Seed drives every random draw (workflow durations with a Spread, the
+	// history of Insights): the same seed, the same rehearsal.
+	Seed int64 `json:"seed,omitempty"`
+	// InsightsStatus, when set, refuses every insights request with this
+	// status (403 or 404), as a plan without insights or CircleCI server does.
+	InsightsStatus int       `json:"insights_status,omitempty"`
+	Projects       []Project `json:"projects"`
+	Faults         []Fault   `json:"faults,omitempty"`
 }
 
 // DefaultToken is accepted when a scenario names no token. It is obviously
@@ -81,6 +87,9 @@ type Project struct {
 	// and create nothing (e.g. "Ignoring pipeline due to CI skip in the commit").
 	NotCreated string   `json:"not_created,omitempty"`
 	Pipeline   Timeline `json:"pipeline"`
+	// Insights, when set, gives the project a history of past runs that
+	// the insights endpoints serve.
+	Insights *Insights `json:"insights,omitempty"`
 	// ListLag delays a new pipeline's appearance in pipeline/mine and the
 	// project's pipeline list (GET /pipeline/{id} knows it at once), like an
 	// eventually consistent index. Default: Scenario.ListLag.
@@ -162,6 +171,10 @@ type WorkflowSpec struct {
 	// workflow succeeds. A flaky workflow: "status": "failed", "reruns":
 	// [{"status": "success"}]. Name, Tag and Reruns of an entry are ignored.
 	Reruns []WorkflowSpec `json:"reruns,omitempty"`
+	// Spread scales each run's timeline by e^N(0, Spread), drawn from the
+	// scenario's Seed: a run lasts about Duration, give or take Spread
+	// (0.05: 5%). Insights' history is drawn the same way.
+	Spread float64 `json:"spread,omitempty"`
 }
 
 // Step is one status change of a workflow.

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -72,9 +73,10 @@ type Server struct {
 	requests  []Request
 	arrivals  []Request // as they arrive, before any answer
 	observe   func(Request)
-	hits      []int // per fault: matching requests seen
-	used      int   // requests in the current rate-limit window
-	window    int64 // which window that is, counted from start
+	hits      []int       // per fault: matching requests seen
+	used      int         // requests in the current rate-limit window
+	window    int64       // which window that is, counted from start
+	rng       *mrand.Rand // draws of workflow durations; made from Seed on first use
 }
 
 type pipeline struct {
@@ -103,6 +105,7 @@ type workflow struct {
 	rerunAt    time.Time // set for a rerun: when it was asked for
 	first      *workflow // the workflow a rerun reruns, first of its line; nil for that one
 	reruns     int       // on the first of a line: how many reruns it had
+	scale      float64   // this run's duration factor (Spread)
 }
 
 // New makes a simulator over a normalized copy of sc (later changes to sc
@@ -140,6 +143,9 @@ func New(sc *Scenario, clk clock.Clock) *Server {
 	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/{number}/tests", s.onJob(s.listTests))
 	m.HandleFunc("GET /api/v2/project/{vcs}/{org}/{repo}/{number}/artifacts", s.onJob(s.listArtifacts))
 	m.HandleFunc("GET /api/v2/me", s.me)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows", s.workflowMetrics)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}", s.workflowRuns)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}/summary", s.workflowSummary)
 	m.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, msg("Not found"))
 	})

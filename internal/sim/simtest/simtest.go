@@ -5,10 +5,12 @@ package simtest
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/clock"
@@ -72,4 +74,24 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 	res := rec.Result()
 	res.Request = req
 	return res, nil
+}
+
+// StartCounting is Start, and counts the connections clients open to it.
+func StartCounting(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Server, string, *atomic.Int64) {
+	tb.Helper()
+	if err := sc.Check(); err != nil {
+		tb.Fatalf("scenario: %v", err)
+	}
+	s := sim.New(sc, clk)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	tb.Cleanup(s.Close)
+	return s, srv.URL, &conns
 }

@@ -42,7 +42,7 @@ if command -v circleci >/dev/null 2>&1; then
   have_cli=true
 fi
 for name in PROJECT_SLUG BRANCH TAG PARAMETERS DEFINITION_ID HOST PIPELINE_ID \
-  TIMEOUT POLL_INTERVAL MAX_POLL_INTERVAL TARGETS VERSION; do
+  TIMEOUT POLL_INTERVAL MAX_POLL_INTERVAL TARGETS CONCURRENCY SHARD VERSION; do
   var="CIRCLECI_TRIGGER_$name"
   value="$(printenv "$var" || true)"
   if [ -z "$value" ]; then

@@ -1,0 +1,147 @@
+package main
+
+// Command-level tests of issue 15: the wait that follows CircleCI's
+// insights, sharding, and the shared rate budget.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+)
+
+// history is a project whose 10-minute build has insights (or not).
+func history(runs int, wfs ...sim.WorkflowSpec) *sim.Scenario {
+	sc := &sim.Scenario{Tokens: []string{token}, Seed: 7}
+	if len(wfs) == 0 {
+		wfs = []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(10 * time.Minute), Spread: 0.05}}
+	}
+	p := sim.Project{Slug: "gh/acme/api", Pipeline: sim.Timeline{Workflows: wfs}}
+	if runs > 0 {
+		p.Insights = &sim.Insights{Runs: runs}
+	}
+	sc.Projects = []sim.Project{p}
+	return sc
+}
+
+func TestPredictedWaitPollsLessAndExitsPromptly(t *testing.T) {
+	t.Parallel()
+	run := func(sc *sim.Scenario) result {
+		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait")
+		p.scenario = sc
+		return p.run()
+	}
+	with, without := run(history(50)), run(history(0))
+	with.expect(t, 0, "success")
+	without.expect(t, 0, "success")
+	if n := len(with.requests("GET", "/insights/gh/acme/api/workflows")); n != 1 {
+		t.Errorf("%d insights requests, want 1", n)
+	}
+	polls := func(r result) int { return len(r.requests("GET", "/pipeline/*/workflow")) }
+	if polls(with) >= polls(without) {
+		t.Errorf("with history %d polls, without %d: history should save polls", polls(with), polls(without))
+	}
+	if lag := with.elapsed - 10*time.Minute; lag > 45*time.Second {
+		t.Errorf("with history the wait took %s for a 10m pipeline", with.elapsed)
+	}
+}
+
+func TestNoHistoryFallsBackToBackoff(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{403, 404} {
+		sc := history(50)
+		sc.InsightsStatus = status
+		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "20s")
+		p.scenario = sc
+		r := p.run()
+		r.expect(t, 0, "success")
+		reqs := r.requests("GET", "/pipeline/*/workflow")
+		for i := 1; i < len(reqs); i++ {
+			if gap := reqs[i].At - reqs[i-1].At; gap > 21*time.Second {
+				t.Errorf("insights %d: a gap of %s between polls, more than max-poll-interval", status, gap)
+			}
+		}
+		if r.elapsed > 10*time.Minute+22*time.Second {
+			t.Errorf("insights %d: the wait took %s for a 10m pipeline", status, r.elapsed)
+		}
+	}
+}
+
+func TestEarlyFailureSeenWithinMaxPollInterval(t *testing.T) {
+	t.Parallel()
+	// History says 30 minutes; this run fails after 2.
+	sc := history(50, sim.WorkflowSpec{Name: "build", Duration: sim.Duration(30 * time.Minute), Spread: 0.05})
+	sc.Projects[0].Pipeline.Workflows[0].Steps = []sim.Step{{At: 0, Status: "running"}, {At: sim.Duration(2 * time.Minute), Status: "failed"}}
+	p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "30s")
+	p.scenario = sc
+	r := p.run()
+	r.expect(t, 1, "failed")
+	if end := 2*time.Minute + 500*time.Millisecond; r.elapsed > end+31*time.Second {
+		t.Errorf("a failure at %s seen after %s: more than max-poll-interval", end, r.elapsed)
+	}
+}
+
+func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
+	t.Parallel()
+	sc := &sim.Scenario{Tokens: []string{token}}
+	var targets []string
+	for i := range 10 {
+		slug := fmt.Sprintf("gh/acme/svc%d", i)
+		sc.Projects = append(sc.Projects, sim.Project{Slug: slug})
+		targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
+	}
+	all := "[" + strings.Join(targets, ",") + "]"
+	seen := map[string]int{}
+	for i := range 3 {
+		p := fanout(t, all, "--shard", fmt.Sprintf("%d/3", i))
+		p.scenario = sc
+		r := p.run()
+		r.expect(t, 0, fmt.Sprintf("Shard %d/3", i))
+		for _, q := range r.requests("POST", "/project/*/pipeline") {
+			seen[q.Path]++
+		}
+	}
+	// And from CircleCI's parallelism.
+	p := fanout(t, all).with("CIRCLE_NODE_INDEX", "1", "CIRCLE_NODE_TOTAL", "3")
+	p.scenario = sc
+	r := p.run()
+	r.expect(t, 0, "Shard 1/3: 3 of 10 targets")
+	if len(seen) != 10 {
+		t.Errorf("the shards triggered %d projects, want all 10: %v", len(seen), seen)
+	}
+	for path, n := range seen {
+		if n != 1 {
+			t.Errorf("%s triggered %d times", path, n)
+		}
+	}
+	for _, bad := range []string{"3/3", "-1/3", "1", "a/b", "0/0"} {
+		r := fanout(t, all, "--shard", bad).run()
+		r.expect(t, 2, "shard")
+	}
+}
+
+func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
+	t.Parallel()
+	sc := &sim.Scenario{Tokens: []string{token}, RateLimit: &sim.RateLimit{Limit: 20, Window: sim.Duration(10 * time.Second)}}
+	var targets []string
+	for i := range 30 {
+		slug := fmt.Sprintf("gh/acme/svc%d", i)
+		sc.Projects = append(sc.Projects, sim.Project{Slug: slug,
+			Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(20 * time.Second)}}}})
+		targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
+	}
+	p := fanout(t, "["+strings.Join(targets, ",")+"]", "--wait")
+	p.scenario = sc
+	r := p.run()
+	r.expect(t, 0)
+	if n := len(r.requests("POST", "/project/*/pipeline")); n != 30 {
+		t.Errorf("%d triggers, want 30", n)
+	}
+	for _, q := range r.sim.Requests() {
+		if q.Status == 429 {
+			t.Fatalf("%s %s answered 429 at %s: the announced limit was not kept", q.Method, q.Path, q.At)
+		}
+	}
+}
