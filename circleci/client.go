@@ -495,18 +495,36 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte
 	return body, err
 }
 
+// getAs sends a GET and reads its answer with parse: one it cannot read is
+// a *DecodeError, the token redacted.
+func getAs[T any](ctx context.Context, c *Client, path string, q url.Values, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	body, err := c.get(ctx, path, q)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(body)
+	if err != nil {
+		return zero, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
+	}
+	return v, nil
+}
+
+// object reads a JSON object and the field at path of it; a field that is
+// missing or empty is an error.
+func object(field string) func([]byte) (gjson.Result, error) {
+	return func(body []byte) (gjson.Result, error) {
+		r, err := parseObject(body)
+		if err == nil && field != "" && r.Get(field).String() == "" {
+			err = fmt.Errorf("no %s", field)
+		}
+		return r, err
+	}
+}
+
 // Pipeline reads GET /pipeline/{id}.
 func (c *Client) Pipeline(ctx context.Context, id string) (Pipeline, error) {
-	path := "/pipeline/" + url.PathEscape(id)
-	body, err := c.get(ctx, path, nil)
-	if err != nil {
-		return Pipeline{}, err
-	}
-	p, err := ParsePipeline(body)
-	if err != nil {
-		return Pipeline{}, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
-	}
-	return p, nil
+	return getAs(ctx, c, "/pipeline/"+url.PathEscape(id), nil, ParsePipeline)
 }
 
 // Workflows reads every page of GET /pipeline/{id}/workflow.
@@ -534,16 +552,8 @@ func (c *Client) MyPipelines(ctx context.Context, slug Slug, since time.Time, pa
 // DynamicConfig reads GET /pipeline/{id}/config and reports whether the
 // pipeline used dynamic config (its answer has a setup-config).
 func (c *Client) DynamicConfig(ctx context.Context, pipelineID string) (bool, error) {
-	path := "/pipeline/" + url.PathEscape(pipelineID) + "/config"
-	body, err := c.get(ctx, path, nil)
-	if err != nil {
-		return false, err
-	}
-	r, err := parseObject(body)
-	if err != nil {
-		return false, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
-	}
-	return r.Get("setup-config").String() != "", nil
+	r, err := getAs(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/config", nil, object(""))
+	return r.Get("setup-config").String() != "", err
 }
 
 // CancelWorkflow sends POST /workflow/{id}/cancel.
@@ -554,18 +564,8 @@ func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
 
 // Me reads GET /me: the token's user.
 func (c *Client) Me(ctx context.Context) (login string, err error) {
-	body, err := c.get(ctx, "/me", nil)
-	if err != nil {
-		return "", err
-	}
-	r, err := parseObject(body)
-	if err == nil && r.Get("login").String() == "" {
-		err = errors.New("no login")
-	}
-	if err != nil {
-		return "", c.redact(&DecodeError{Method: http.MethodGet, Path: "/me", Err: err})
-	}
-	return r.Get("login").String(), nil
+	r, err := getAs(ctx, c, "/me", nil, object("login"))
+	return r.Get("login").String(), err
 }
 
 // list walks a paginated list, parsing each item, for at most limit pages,

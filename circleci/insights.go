@@ -28,13 +28,9 @@ func (c *Client) WorkflowDurations(ctx context.Context, slug Slug, branch string
 	if branch != "" {
 		q.Set("branch", branch)
 	}
-	body, err := c.get(ctx, path, q)
+	p, err := getAs(ctx, c, path, q, parsePage)
 	if err != nil {
 		return nil, err
-	}
-	p, err := parsePage(body)
-	if err != nil {
-		return nil, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
 	}
 	out := map[string]Durations{}
 	sec := func(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }

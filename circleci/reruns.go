@@ -67,20 +67,13 @@ func (c *Client) Artifacts(ctx context.Context, slug string, jobNumber int64) ([
 
 // Workflow reads GET /workflow/{id}.
 func (c *Client) Workflow(ctx context.Context, id string) (Workflow, error) {
-	path := "/workflow/" + url.PathEscape(id)
-	body, err := c.get(ctx, path, nil)
-	if err != nil {
-		return Workflow{}, err
-	}
-	r, err := parseObject(body)
-	var w Workflow
-	if err == nil {
-		w, err = parseWorkflow(r)
-	}
-	if err != nil {
-		return Workflow{}, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
-	}
-	return w, nil
+	return getAs(ctx, c, "/workflow/"+url.PathEscape(id), nil, func(body []byte) (Workflow, error) {
+		r, err := parseObject(body)
+		if err != nil {
+			return Workflow{}, err
+		}
+		return parseWorkflow(r)
+	})
 }
 
 // RerunWorkflow sends POST /workflow/{id}/rerun and returns the id of the
@@ -120,19 +113,15 @@ func (c *Client) NewestPipeline(ctx context.Context, slug Slug, branch string) (
 	if branch != "" {
 		q = url.Values{"branch": {branch}}
 	}
-	body, err := c.get(ctx, path, q)
-	if err != nil {
+	pg, err := getAs(ctx, c, path, q, parsePage)
+	if err != nil || len(pg.Items) == 0 {
 		return Pipeline{}, false, err
 	}
-	pg, err := parsePage(body)
-	if err == nil && len(pg.Items) > 0 {
-		p, err = pipelineFrom(pg.Items[0])
-		ok = err == nil
-	}
+	p, err = pipelineFrom(pg.Items[0])
 	if err != nil {
 		return Pipeline{}, false, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
 	}
-	return p, ok, nil
+	return p, true, nil
 }
 
 func parseTest(r gjson.Result) (Test, error) {

@@ -104,17 +104,25 @@ func (s *Server) workflowMetrics(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, "insights"+p.Slug, items)
 }
 
-// workflowSummary is GET /insights/{project-slug}/workflows/{name}/summary.
-func (s *Server) workflowSummary(w http.ResponseWriter, r *http.Request) {
+// workflowHistory finds the workflow an insights request names and its
+// runs, or answers why not.
+func (s *Server) workflowHistory(w http.ResponseWriter, r *http.Request) (*Project, *WorkflowSpec, []time.Duration, time.Time, bool) {
 	if s.insightsRefused(w) {
-		return
+		return nil, nil, nil, time.Time{}, false
 	}
 	p, wf := s.insightsWorkflow(w, r)
 	if wf == nil {
+		return nil, nil, nil, time.Time{}, false
+	}
+	return p, wf, s.history(p, wf), s.now(), true
+}
+
+// workflowSummary is GET /insights/{project-slug}/workflows/{name}/summary.
+func (s *Server) workflowSummary(w http.ResponseWriter, r *http.Request) {
+	_, wf, runs, now, ok := s.workflowHistory(w, r)
+	if !ok {
 		return
 	}
-	runs := s.history(p, wf)
-	now := s.now()
 	writeJSON(w, 200, map[string]any{
 		"metrics": map[string]any{
 			"total_runs": len(runs), "successful_runs": len(runs), "failed_runs": 0, "success_rate": 1.0, "completed_runs": len(runs),
@@ -131,15 +139,10 @@ func (s *Server) workflowSummary(w http.ResponseWriter, r *http.Request) {
 // workflowRuns is GET /insights/{project-slug}/workflows/{name}
 // (getProjectWorkflowRuns): its recent runs, newest first.
 func (s *Server) workflowRuns(w http.ResponseWriter, r *http.Request) {
-	if s.insightsRefused(w) {
+	p, wf, runs, now, ok := s.workflowHistory(w, r)
+	if !ok {
 		return
 	}
-	p, wf := s.insightsWorkflow(w, r)
-	if wf == nil {
-		return
-	}
-	runs := s.history(p, wf)
-	now := s.now()
 	var items []any
 	for i := len(runs) - 1; i >= 0; i-- {
 		stopped := now.Add(-time.Duration(len(runs)-i) * time.Hour)
