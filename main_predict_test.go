@@ -4,6 +4,7 @@ package main
 // insights, sharding, and the shared rate budget.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -143,5 +144,20 @@ func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
 		if q.Status == 429 {
 			t.Fatalf("%s %s answered 429 at %s: the announced limit was not kept", q.Method, q.Path, q.At)
 		}
+	}
+}
+
+// A shard with no target (more shards than targets) succeeds, and still
+// prints one JSON object and a job summary.
+func TestEmptyShard(t *testing.T) {
+	t.Parallel()
+	r := cmdline(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`, "--shard", "2/3", "--json").run()
+	var out map[string]any
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out["status"] != "no-targets" || r.sim.Count("", "*") != 0 {
+		t.Errorf("exit %d, stdout %q, %d requests", r.code, r.stdout, r.sim.Count("", "*"))
+	}
+	g := github(t, map[string]string{"targets": `[{"project-slug":"gh/acme/web"}]`, "shard": "1/2", "wait": "true"}).run()
+	if g.code != 0 || g.outputs["status"] != "no-targets" || !strings.Contains(g.summary, "0 pipelines for 0 targets") {
+		t.Errorf("action: exit %d, outputs %v, summary %q", g.code, g.outputs, g.summary)
 	}
 }

@@ -132,8 +132,8 @@ func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout boo
 func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string {
 	var b strings.Builder
 	status := Summarize(outs, urls, fanout).Status
-	switch o := outs[0]; {
-	case fanout:
+	switch {
+	case fanout || len(outs) == 0:
 		n := 0
 		for _, o := range outs {
 			if o.Pipeline.ID != "" {
@@ -141,12 +141,13 @@ func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string 
 			}
 		}
 		fmt.Fprintf(&b, "### CircleCI: %d pipelines for %d targets: %s %s\n\n", n, len(outs), icon(status), status)
-	case o.Pipeline.ID != "":
+	case outs[0].Pipeline.ID != "":
+		o := outs[0]
 		slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
 		fmt.Fprintf(&b, "### CircleCI pipeline [#%d of %s](%s): %s %s\n\n", o.Pipeline.Number, md(slug),
 			urls.Pipeline(slug, o.Pipeline.Number), icon(status), status)
 	default:
-		fmt.Fprintf(&b, "### CircleCI: %s: %s %s\n\n", md(o.Label), icon(status), status)
+		fmt.Fprintf(&b, "### CircleCI: %s: %s %s\n\n", md(outs[0].Label), icon(status), status)
 	}
 	if fanout {
 		b.WriteString("| Target | Pipeline / workflow | Status | Duration |\n|---|---|---|---|\n")
@@ -313,7 +314,10 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 	if !fanout {
 		return result(outs[0], urls)
 	}
-	top := Result{Workflows: []WorkflowOut{}}
+	top := Result{Workflows: []WorkflowOut{}, Results: []Result{}}
+	if len(outs) == 0 {
+		top.Status = StatusNoTargets
+	}
 	worst := Worst(outs)
 	for _, o := range outs {
 		r := result(o, urls)
@@ -333,6 +337,10 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 	}
 	return top
 }
+
+// StatusNoTargets is the status of a shard of a fan-out that got no
+// target: there are more shards than targets.
+const StatusNoTargets = "no-targets"
 
 // Worst is the process's exit code for a run's outcomes.
 func Worst(outs []runner.Outcome) exit.Code {
