@@ -587,3 +587,20 @@ func TestTokenNeverLeaks(t *testing.T) {
 		}
 	}
 }
+
+// A plain run: step on GitHub (GITHUB_ACTIONS=true, not the action) is a
+// CLI: --json puts exactly one JSON object on stdout, no workflow command
+// and no token is printed, and no output file is written.
+func TestRunStepOnGitHubIsACLI(t *testing.T) {
+	t.Parallel()
+	p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--json").with("GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "acme/api",
+		"GITHUB_REF", "refs/heads/main", "GITHUB_EVENT_NAME", "push")
+	r := p.run()
+	var out map[string]any
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out["status"] != "success" {
+		t.Fatalf("exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "::") || strings.Contains(r.stdout+r.stderr, token) || len(r.outputs) != 0 || r.summary != "" {
+		t.Errorf("a run: step printed workflow commands or wrote outputs:\n%s\n%s\n%v", r.stdout, r.stderr, r.outputs)
+	}
+}
