@@ -5,11 +5,4 @@
 set -euo pipefail
 bin=${1:?usage: install-circleci-cli.sh DIR}
 [ -x "$bin/circleci" ] && exit 0
-mkdir -p "$bin"
-bin=$(cd "$bin" && pwd)
-mod=$(mktemp -d)
-trap 'rm -rf "$mod"' EXIT
-cd "$mod"
-go mod init throwaway >/dev/null 2>&1
-go get github.com/CircleCI-Public/circleci-cli@v0.1.47860 >/dev/null 2>&1
-go build -o "$bin/circleci" github.com/CircleCI-Public/circleci-cli
+exec "$(dirname "$0")/build-go-tool.sh" "$bin" github.com/CircleCI-Public/circleci-cli v0.1.47860 circleci

@@ -9,11 +9,4 @@ version=v1.10.0
 if [ -x "$bin/cyclonedx-gomod" ] && "$bin/cyclonedx-gomod" version 2>/dev/null | grep -q "Version:[[:space:]]*$version\$"; then
   exit 0
 fi
-mkdir -p "$bin"
-bin=$(cd "$bin" && pwd)
-mod=$(mktemp -d)
-trap 'rm -rf "$mod"' EXIT
-cd "$mod"
-go mod init throwaway >/dev/null 2>&1
-go get "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$version" >/dev/null 2>&1
-go build -o "$bin/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+exec "$(dirname "$0")/build-go-tool.sh" "$bin" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod "$version"
