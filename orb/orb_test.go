@@ -28,26 +28,13 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 	"gopkg.in/yaml.v3"
 )
 
 var binary string // circleci-trigger, built once
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "orb-test")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "circleci-trigger")
-	out, err := exec.Command("go", "build", "-o", binary, "..").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { simtest.MainWithBinary(m, "..", &binary) }
 
 const token = "fake-token-3f9c2a71-not-real"
 

@@ -4,11 +4,15 @@
 package simtest
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -94,4 +98,23 @@ func StartCounting(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Serve
 	tb.Cleanup(srv.Close)
 	tb.Cleanup(s.Close)
 	return s, srv.URL, &conns
+}
+
+// MainWithBinary is a TestMain for tests that run the circleci-trigger
+// binary as a process: it builds the command in dir (the module's root)
+// once, sets *binary to its path, runs the tests, and removes it.
+func MainWithBinary(m *testing.M, dir string, binary *string) {
+	tmp, err := os.MkdirTemp("", "circleci-trigger-test")
+	if err != nil {
+		panic(err)
+	}
+	*binary = filepath.Join(tmp, "circleci-trigger")
+	if out, err := exec.Command("go", "build", "-o", *binary, dir).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(tmp)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
