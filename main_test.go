@@ -20,10 +20,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/internal/cli"
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
 )
@@ -155,36 +155,49 @@ func (p *process) files(dir string) map[string]string {
 	return map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 }
 
+// runInProcess runs the command in-process inside a testing/synctest
+// bubble, talking to the simulator in memory: time is virtual for the
+// command, its fan-out and the simulator alike, and moves on only when all
+// of them wait, so minutes of waiting take milliseconds and a run goes the
+// same way every time.
 func (p *process) runInProcess() result {
 	t := p.t
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	s, host := simtest.Start(t, p.scenario, clk)
-	if p.prepare != nil {
-		p.prepare(s)
-	}
-	clk.Advance(p.advance)
 	dir := t.TempDir()
-	env := map[string]string{"CIRCLE_HOST": host}
-	maps.Copy(env, p.files(dir))
-	maps.Copy(env, p.env)
-	var stdout, stderr bytes.Buffer
-	cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
-		Clock: clk, Transport: p.transport}
-	ctx, interrupt := context.WithCancel(context.Background())
-	defer interrupt()
-	if p.interrupt > 0 {
-		var n atomic.Int32
-		s.Observe(func(sim.Request) {
-			if n.Add(1) == int32(p.interrupt) {
-				interrupt() // as a SIGTERM would
-			}
-		})
-	}
-	start := clk.Now()
-	code := cmd.Run(ctx, p.args)
-	r := p.result(dir, s, int(code), stdout.String(), stderr.String())
-	r.elapsed, r.host = clk.Now().Sub(start), host
+	var r result
+	synctest.Test(t, func(*testing.T) {
+		s := sim.New(p.scenario, nil)
+		defer s.Close()
+		if p.prepare != nil {
+			p.prepare(s)
+		}
+		time.Sleep(p.advance)
+		const host = "http://127.0.0.1:1" // never dialled
+		env := map[string]string{"CIRCLE_HOST": host}
+		maps.Copy(env, p.files(dir))
+		maps.Copy(env, p.env)
+		transport := p.transport
+		if transport == nil {
+			transport = simtest.Transport(s)
+		}
+		var stdout, stderr bytes.Buffer
+		cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
+			Transport: transport}
+		ctx, interrupt := context.WithCancel(context.Background())
+		defer interrupt()
+		if p.interrupt > 0 {
+			var n atomic.Int32
+			s.Observe(func(sim.Request) {
+				if n.Add(1) == int32(p.interrupt) {
+					interrupt() // as a SIGTERM would
+				}
+			})
+		}
+		start := time.Now()
+		code := cmd.Run(ctx, p.args)
+		r = p.result(dir, s, int(code), stdout.String(), stderr.String())
+		r.elapsed, r.host = time.Since(start), host
+	})
 	return r
 }
 
@@ -499,7 +512,7 @@ func TestAPIErrorsAndTheirExitCodes(t *testing.T) {
 			return cmdline(t, "--project-slug", "gh/acme/api", "--parameters", `{"foo":1}`, "--wait", "--poll-interval", "1s")
 		}, 1, []string{"pipeline errored: config: Unexpected argument(s): foo"}},
 		{"unreachable host", func(t *testing.T) *process {
-			return cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "3s").with("CIRCLE_HOST", "http://127.0.0.1:1")
+			return cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "3s").with("CIRCLE_HOST", "http://127.0.0.1:1").real()
 		}, 4, []string{"cannot connect", "gave up after"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

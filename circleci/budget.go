@@ -34,7 +34,6 @@ type budget struct {
 	limit     int       // the announced limit per window
 	reset     time.Time // when the window ends
 	inflight  int
-	lastSeen  int // the Remaining of the last answer
 	// without an announced limit
 	tokens float64
 	filled time.Time
@@ -108,12 +107,10 @@ func (c *Client) done(h http.Header) {
 		return
 	}
 	others := b.inflight // sent after this one was counted, perhaps
-	last := b.lastSeen
-	b.lastSeen = remaining
 	switch {
-	case !b.announced, reset.After(b.reset.Add(time.Second)), limit != b.limit, remaining > last+others:
-		// A new window (or the first news of one): within one, what the
-		// server has left only shrinks, but for answers overtaking others.
+	case !b.announced, reset.After(b.reset.Add(time.Second)), limit != b.limit:
+		// A new window (or the first news of one); within one, what the
+		// server has left only shrinks.
 		b.announced, b.limit, b.reset = true, limit, reset
 		b.remaining = remaining - others
 	default:
