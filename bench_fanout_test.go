@@ -37,17 +37,22 @@ func BenchmarkFanoutScale(b *testing.B) {
 			if err := os.WriteFile(file, []byte("["+strings.Join(targets, ",")+"]"), 0o600); err != nil {
 				b.Fatal(err)
 			}
-			var walls, trips, reqs, conns, limited, peaks []float64
+			var walls, trips, phases, reqs, conns, limited, peaks []float64
 			for b.Loop() {
 				s, host, opened := simtest.StartCounting(b, sc, nil)
 				wall, peak := runBinary(b, host, "--targets", file, "--concurrency", "50")
 				n, n429 := 0, 0
+				first, last := time.Duration(math.MaxInt64), time.Duration(0)
 				for _, q := range s.Requests() {
 					n++
 					if q.Status == 429 {
 						n429++
 					}
+					first, last = min(first, q.At), max(last, q.At)
 				}
+				// The trigger phase: from the first request's arrival to the
+				// last one's answer, without the process's start and exit.
+				phases = append(phases, float64(last-first+100*time.Millisecond)/float64(100*time.Millisecond))
 				walls = append(walls, ms(wall))
 				trips = append(trips, float64(wall)/float64(100*time.Millisecond))
 				reqs = append(reqs, float64(n))
@@ -57,6 +62,7 @@ func BenchmarkFanoutScale(b *testing.B) {
 			}
 			b.ReportMetric(simtest.Median(walls), "trigger-ms")
 			b.ReportMetric(simtest.Median(trips), "round-trips")
+			b.ReportMetric(simtest.Median(phases), "phase-round-trips")
 			b.ReportMetric(math.Ceil(float64(tc.targets)/50)*1.1, "round-trips-allowed")
 			b.ReportMetric(simtest.Median(reqs), "requests")
 			b.ReportMetric(simtest.Median(conns), "connections")

@@ -6,6 +6,8 @@ package main
 import (
 	"os/exec"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -73,11 +75,14 @@ func TestSignalWhileTheTriggerIsInFlight(t *testing.T) {
 	}
 }
 
+// The tests below interrupt the command in-process, as SIGTERM does (the
+// signal's way to the command is tested above and below with the binary).
+
 func TestSignalBeforeTheFirstPoll(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit", "--poll-interval", "10s", "--max-poll-interval", "10s")
 	p.scenario = slowWorld()
-	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("POST", "*") == 1 }, 0)
+	p.interrupt = 2 // the first request after the trigger
 	canceledAll(t, p.run(), 3)
 }
 
@@ -85,8 +90,15 @@ func TestSignalDuringARateLimitPause(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
 	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "120", Skip: 1, Count: 1})
-	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") == 2 }, 0)
-	canceledAll(t, p.run(), 3)
+	var reads atomic.Int32
+	p.interruptOn = func(q sim.Request) bool { // the read answered with the 429
+		return q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") && reads.Add(1) == 2
+	}
+	r := p.run()
+	canceledAll(t, r, 3)
+	if r.elapsed >= 2*time.Minute {
+		t.Errorf("the cancels waited out the 120s pause: %s", r.elapsed)
+	}
 }
 
 // The cancels go out together: each takes two seconds to answer, and they
@@ -95,7 +107,7 @@ func TestCancelsAreSentTogether(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
 	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/workflow/*/cancel", Delay: sim.Duration(2 * time.Second)})
-	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") >= 1 }, 0)
+	p.interruptOn = func(q sim.Request) bool { return q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") }
 	r := p.run()
 	canceledAll(t, r, 3)
 	var at []time.Duration
@@ -124,16 +136,12 @@ func TestSecondSignalEndsAtOnce(t *testing.T) {
 // the last look's few seconds.
 func TestHangingRequestEndsAtTheTimeout(t *testing.T) {
 	t.Parallel()
-	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--timeout", "3s").real()
+	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--timeout", "3s")
 	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Hang: sim.Duration(time.Minute)})
-	start := time.Now()
 	r := p.run()
 	r.expect(t, 8, "timed out")
-	if took := time.Since(start); took > 3*time.Second+lastLookBound {
-		t.Errorf("a 3s timeout ended after %s", took)
+	// The poll at the deadline gets two seconds to answer.
+	if r.elapsed > 3*time.Second+2*time.Second {
+		t.Errorf("a 3s timeout ended after %s", r.elapsed)
 	}
 }
-
-// lastLookBound is what the run may take past its timeout: the poll at the
-// deadline gets two seconds to answer, and the process a little more.
-const lastLookBound = 4 * time.Second

@@ -96,17 +96,18 @@ type result struct {
 
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
 type process struct {
-	t         *testing.T
-	scenario  *sim.Scenario
-	env       map[string]string
-	args      []string
-	shell     string                       // set: run this script with bash instead of the binary
-	signal    func(*exec.Cmd, *sim.Server) // optional: act while it runs
-	process   bool                         // run the built binary, on the real clock
-	transport http.RoundTripper            // in-process: nil, or one that fails as a network would
-	prepare   func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
-	interrupt int                          // in-process: interrupt the run as this request arrives (1: the first)
-	advance   time.Duration                // in-process: let this much time pass before the run
+	t           *testing.T
+	scenario    *sim.Scenario
+	env         map[string]string
+	args        []string
+	shell       string                       // set: run this script with bash instead of the binary
+	signal      func(*exec.Cmd, *sim.Server) // optional: act while it runs
+	process     bool                         // run the built binary, on the real clock
+	transport   http.RoundTripper            // in-process: nil, or one that fails as a network would
+	prepare     func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
+	interrupt   int                          // in-process: interrupt the run as this request arrives (1: the first)
+	interruptOn func(sim.Request) bool       // in-process: interrupt the run as a request it says yes to arrives
+	advance     time.Duration                // in-process: let this much time pass before the run
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -185,14 +186,13 @@ func (p *process) runInProcess() result {
 			Transport: transport}
 		ctx, interrupt := context.WithCancel(context.Background())
 		defer interrupt()
-		if p.interrupt > 0 {
-			var n atomic.Int32
-			s.Observe(func(sim.Request) {
-				if n.Add(1) == int32(p.interrupt) {
-					interrupt() // as a SIGTERM would
-				}
-			})
-		}
+		var n atomic.Int32
+		s.Observe(func(q sim.Request) {
+			nth := n.Add(1) == int32(p.interrupt)
+			if nth || (p.interruptOn != nil && p.interruptOn(q)) {
+				interrupt() // as a SIGTERM would
+			}
+		})
 		start := time.Now()
 		code := cmd.Run(ctx, p.args)
 		r = p.result(dir, s, int(code), stdout.String(), stderr.String())
