@@ -34,6 +34,7 @@ type budget struct {
 	limit     int       // the announced limit per window
 	reset     time.Time // when the window ends
 	inflight  int
+	lastSeen  int // the Remaining of the last answer
 	// without an announced limit
 	tokens float64
 	filled time.Time
@@ -107,10 +108,15 @@ func (c *Client) done(h http.Header) {
 		return
 	}
 	others := b.inflight // sent after this one was counted, perhaps
+	last := b.lastSeen
+	b.lastSeen = remaining
 	switch {
-	case !b.announced, reset.After(b.reset.Add(time.Second)), limit != b.limit:
-		// A new window (or the first news of one); within one, what the
-		// server has left only shrinks.
+	case !b.announced, reset.After(b.reset.Add(time.Second)), limit != b.limit,
+		remaining > last+others && !now.Before(b.reset.Add(-time.Second)):
+		// A new window (or the first news of one). Within one, what the
+		// server has left only shrinks, but an answer may overtake others
+		// and show more: a count that rises is a new window only near the
+		// current one's end (the Reset headers have whole seconds).
 		b.announced, b.limit, b.reset = true, limit, reset
 		b.remaining = remaining - others
 	default:
