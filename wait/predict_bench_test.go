@@ -18,7 +18,7 @@ const spread = 0.05
 
 // pipelinesPerRun is how many pipelines (seeds) each schedule waits for
 // in one iteration: the same pipelines for every schedule.
-const pipelinesPerRun = 40
+const pipelinesPerRun = 200
 
 // schedules compared by BenchmarkPredictedWait.
 var schedules = []struct {

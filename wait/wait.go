@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -218,7 +220,11 @@ func (w *waiter) run(ctx context.Context) error {
 	b.InitialInterval = w.o.PollInterval
 	b.MaxInterval = w.o.MaxPollInterval
 	b.Multiplier = 1.5
-	b.RandomizationFactor = 0.2
+	// Jitter keeps many waits from polling in step; it is drawn from the
+	// pipeline's id, so that one pipeline's schedule is the same on every
+	// run (a benchmark compares schedules on the same draws).
+	b.RandomizationFactor = 0
+	jitter := rand.New(rand.NewPCG(idSeed(w.res.Pipeline.ID), 0))
 	b.MaxElapsedTime = 0
 	b.Clock = w.c
 	b.Reset()
@@ -304,7 +310,7 @@ func (w *waiter) run(ctx context.Context) error {
 		if now.Sub(w.start) < w.o.Fast && failingSince.IsZero() {
 			b.Reset()
 		}
-		d := min(b.NextBackOff(), w.o.MaxPollInterval)
+		d := min(time.Duration(float64(b.NextBackOff())*(0.8+0.4*jitter.Float64())), w.o.MaxPollInterval)
 		if f, ok := w.predicted(now); ok && failingSince.IsZero() {
 			d = f
 		} else if w.o.schedule != nil {
@@ -315,6 +321,13 @@ func (w *waiter) run(ctx context.Context) error {
 			return w.stop(interruption(ctx))
 		}
 	}
+}
+
+// idSeed hashes a pipeline id into a seed.
+func idSeed(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // poll reads the pipeline (until its state is final) and every page of its

@@ -42,7 +42,7 @@ type Scenario struct {
 	// answers 429 once it is used up.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// Seed drives every random draw (workflow durations with a Spread, the
-	// history of Insights): the same seed, the same rehearsal.
+	// history of Insights, pipeline ids): the same seed, the same rehearsal.
 	Seed int64 `json:"seed,omitempty"`
 	// InsightsStatus, when set, refuses every insights request with this
 	// status (403 or 404), as a plan without insights or CircleCI server does.
