@@ -9,7 +9,10 @@ import json
 import sys
 
 OPS = {"getPipelineById", "listWorkflowsByPipelineId", "listWorkflowJobs", "triggerPipeline",
-       "triggerPipelineRun", "listMyPipelines", "cancelWorkflow", "getWorkflowById"}
+       "triggerPipelineRun", "listMyPipelines", "cancelWorkflow", "getWorkflowById",
+       "getCurrentUser", "getPipelineConfigById", "listPipelinesForProject", "getTests",
+       "getJobArtifacts", "rerunWorkflow", "getProjectWorkflowMetrics", "getProjectWorkflowRuns",
+       "getWorkflowSummary"}
 
 spec = json.load(open(sys.argv[1]))
 

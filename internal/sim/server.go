@@ -335,7 +335,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	if login != DefaultUser {
 		name = login
 	}
-	writeJSON(w, 200, map[string]any{"id": userID(login), "login": login, "name": name})
+	writeJSON(w, 200, map[string]any{"id": userID(login), "login": login, "name": name, "avatar_url": "https://avatars.githubusercontent.com/u/0?v=4"})
 }
 
 // login is the login of the request's user.

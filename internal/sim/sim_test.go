@@ -3,6 +3,7 @@ package sim_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -355,4 +356,56 @@ func TestScenarioErrors(t *testing.T) {
 	if _, err := sim.Open("demo"); err != nil {
 		t.Errorf("built-in demo: %v", err)
 	}
+}
+
+// The answers of the endpoints for failure insight, reruns, dynamic config
+// detection and predicted waits match the spec too.
+func TestMoreAnswersMatchTheOpenAPISpec(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := simtest.Start(t, sim.MustParse(`{"tokens": ["fake-token-1"], "projects": [{"slug": "gh/acme/api",
+		"insights": {"runs": 5},
+		"pipeline": {"workflows": [{"name": "build", "duration": "2s", "status": "failed", "jobs": [
+			{"name": "unit", "status": "failed",
+			 "tests": [{"name": "adds", "classname": "calc", "result": "failure", "message": "want 2\ngot 3"}, {"name": "subtracts", "file": "calc_test.go"}],
+			 "artifacts": [{"path": "coverage.html"}]}]}]}}]}`), clk)
+	c := call{t, host, "fake-token-1"}
+	check := func(op string, code int, body []byte) {
+		t.Helper()
+		if code/100 != 2 {
+			t.Errorf("%s: %d %s", op, code, body)
+		}
+		for _, e := range checkOp(op, code, body) {
+			t.Errorf("%s", e)
+		}
+	}
+	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main"}`)
+	var p struct{ ID string }
+	json.Unmarshal(body, &p)
+	clk.Advance(10 * time.Second)
+
+	code, body = c.do("GET", "/me", "", "")
+	check("getCurrentUser", code, body)
+	code, body = c.do("GET", "/pipeline/"+p.ID+"/config", "", "")
+	check("getPipelineConfigById", code, body)
+	code, body = c.do("GET", "/project/gh/acme/api/pipeline?branch=main", "", "")
+	check("listPipelinesForProject", code, body)
+
+	_, wfs := c.json("GET", "/pipeline/"+p.ID+"/workflow", "")
+	wf := wfs["items"].([]any)[0].(map[string]any)["id"].(string)
+	_, jobs := c.json("GET", "/workflow/"+wf+"/job", "")
+	num := int(jobs["items"].([]any)[0].(map[string]any)["job_number"].(float64))
+	code, body = c.do("GET", fmt.Sprintf("/project/gh/acme/api/%d/tests", num), "", "")
+	check("getTests", code, body)
+	code, body = c.do("GET", fmt.Sprintf("/project/gh/acme/api/%d/artifacts", num), "", "")
+	check("getJobArtifacts", code, body)
+	code, body = c.do("POST", "/workflow/"+wf+"/rerun", "application/json", `{"from_failed": true}`)
+	check("rerunWorkflow", code, body)
+
+	code, body = c.do("GET", "/insights/gh/acme/api/workflows?branch=main", "", "")
+	check("getProjectWorkflowMetrics", code, body)
+	code, body = c.do("GET", "/insights/gh/acme/api/workflows/build", "", "")
+	check("getProjectWorkflowRuns", code, body)
+	code, body = c.do("GET", "/insights/gh/acme/api/workflows/build/summary", "", "")
+	check("getWorkflowSummary", code, body)
 }
