@@ -1,6 +1,6 @@
 package main
 
-// Benchmarks of the whole process against the simulator (SPEC §7). They
+// Benchmarks of the whole process against the simulator (the README's performance targets). They
 // report medians over their iterations; scripts/bench.sh runs them several
 // times and takes the median of those with benchstat.
 

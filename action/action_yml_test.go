@@ -55,7 +55,7 @@ func readAction(t *testing.T) actionFile {
 	return a
 }
 
-// The inputs of SPEC §1 the action takes, the official action's, and the
+// The inputs the action takes (the README's table), the official action's, and the
 // action's own choice of binary.
 var (
 	specInputs = []string{"token", "project-slug", "branch", "tag", "parameters", "definition-id", "host", "wait", "pipeline-id",

@@ -135,7 +135,7 @@ func (c *Client) conns() int {
 }
 
 // announced reads the rate-limit headers of an answer: the lower of the
-// RateLimit-* and X-RateLimit-* limits (reference §10), what is left of
+// RateLimit-* and X-RateLimit-* limits (CircleCI documents both), what is left of
 // it, and when its window ends.
 func announced(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
 	if h == nil {

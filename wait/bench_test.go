@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkWaitSchedule measures, on simulated time with the default
-// settings, what SPEC §7 asks of a wait: the lag from the last workflow's
+// settings, what the README's performance targets ask of a wait: the lag from the last workflow's
 // end to the end of the wait, and the requests per pipeline-minute. Each
 // reported value is the median over the iterations.
 func BenchmarkWaitSchedule(b *testing.B) {

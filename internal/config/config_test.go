@@ -138,7 +138,7 @@ func TestCircleCIDefaults(t *testing.T) {
 	}
 }
 
-// Every bad input of SPEC §2 is refused with a one-line message that says
+// Every bad input the README lists is refused with a one-line message that says
 // what to fix.
 func TestBadInput(t *testing.T) {
 	t.Parallel()

@@ -103,7 +103,7 @@ func TestMarkdownEscapesAndLinks(t *testing.T) {
 
 func TestOutputsOfAFanout(t *testing.T) {
 	res := Summarize(failedFanout(), urls, true)
-	// 5 (the web project is not found) outranks 1 (api failed): SPEC §4.
+	// 5 (the web project is not found) outranks 1 (api failed): the exit codes' severity order.
 	if res.Status != "not-triggered" {
 		t.Errorf("top status %q, want the most severe target's, not-triggered", res.Status)
 	}

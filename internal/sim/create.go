@@ -23,7 +23,7 @@ type triggerInput struct {
 }
 
 // triggerPipeline is POST /project/{slug}/pipeline. Without a JSON
-// Content-Type CircleCI ignores the body (reference §1): so does this.
+// Content-Type CircleCI ignores the body (reported by its users): so does this.
 func (s *Server) triggerPipeline(w http.ResponseWriter, r *http.Request) {
 	p := s.project(slugOf(r))
 	if p == nil {

@@ -106,7 +106,7 @@ func (s *Server) state(p *pipeline, now time.Time) string {
 
 // stamp formats a time of the simulator's clock as the server shows it
 // (skewed), as CircleCI does: milliseconds for pipelines, whole seconds for
-// workflows and jobs (reference §1).
+// workflows and jobs, as recorded answers show.
 func (s *Server) stamp(t time.Time, millis bool) string {
 	t = t.Add(s.sc.ClockSkew.D())
 	if millis {
