@@ -380,6 +380,7 @@ func TestMoreAnswersMatchTheOpenAPISpec(t *testing.T) {
 		}
 	}
 	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main"}`)
+	check("triggerPipeline", code, body)
 	var p struct{ ID string }
 	json.Unmarshal(body, &p)
 	clk.Advance(10 * time.Second)
