@@ -35,7 +35,7 @@ func TestTriggerAndUseTheOutputs(t *testing.T) {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
 
-	q := posts(s, "gh/acme/api")
+	q := s.Matching("POST", "/project/gh/acme/api/pipeline")
 	if len(q) != 1 {
 		t.Fatalf("%d triggers of gh/acme/api, want 1", len(q))
 	}
@@ -74,7 +74,7 @@ func TestTriggerAndUseTheOutputs(t *testing.T) {
 	}
 
 	// A plain run: step is a CLI: no workflow commands, no token, one trigger.
-	if n := len(posts(s, "gh/acme/web")); n != 1 {
+	if n := len(s.Matching("POST", "/project/gh/acme/web/pipeline")); n != 1 {
 		t.Errorf("%d triggers of gh/acme/web, want 1 (from the plain run: step)", n)
 	}
 	plain := r.step(t, "plain")
@@ -129,17 +129,11 @@ func TestTriggerAndWait(t *testing.T) {
 		t.Errorf("the later step did not see the api outputs:\n%s", check.text())
 	}
 	for _, slug := range []string{"gh/acme/api", "gh/acme/mobile"} {
-		if n := len(posts(s, slug)); n != 1 {
+		if n := len(s.Matching("POST", "/project/"+slug+"/pipeline")); n != 1 {
 			t.Errorf("%d triggers of %s, want 1", n, slug)
 		}
 	}
-	polled := 0
-	for _, q := range s.Requests() {
-		if q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") {
-			polled++
-		}
-	}
-	if polled < 2 {
+	if polled := s.Count("GET", "/pipeline/*/workflow"); polled < 2 {
 		t.Errorf("%d workflow polls: did the steps wait?", polled)
 	}
 	assertNoTokenOutsideMasks(t, r)
@@ -153,7 +147,7 @@ func TestEnvironmentConfigurationIsNotOverridden(t *testing.T) {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
 	// CIRCLECI_TRIGGER_* only: the slug, parameters and wait come from env.
-	docs := posts(s, "gh/acme/docs")
+	docs := s.Matching("POST", "/project/gh/acme/docs/pipeline")
 	if len(docs) != 1 {
 		t.Fatalf("%d triggers of gh/acme/docs, want 1", len(docs))
 	}
@@ -164,7 +158,7 @@ func TestEnvironmentConfigurationIsNotOverridden(t *testing.T) {
 		t.Errorf("from-env status = %q, want success: CIRCLECI_TRIGGER_WAIT=true was overridden", st)
 	}
 	// Inputs that are set win over the environment.
-	if n := len(posts(s, "gh/acme/web")); n != 1 {
+	if n := len(s.Matching("POST", "/project/gh/acme/web/pipeline")); n != 1 {
 		t.Errorf("%d triggers of gh/acme/web, want 1: the project-slug input lost to the environment", n)
 	}
 	if st := r.step(t, "input-wins").outputs["status"]; st != "triggered" {
@@ -199,7 +193,7 @@ func TestOfficialActionExamplesWithOnlyUsesChanged(t *testing.T) {
 			if r.code != 0 {
 				t.Errorf("act exited %d, want 0", r.code)
 			}
-			q := posts(s, tc.slug)
+			q := s.Matching("POST", "/project/"+tc.slug+"/pipeline")
 			if len(q) != 1 || len(s.Requests()) != 1 {
 				t.Fatalf("%d triggers of %s, %d requests in all; want 1 and 1", len(q), tc.slug, len(s.Requests()))
 			}
@@ -247,7 +241,7 @@ func TestBinaryPathIsUsed(t *testing.T) {
 	if !strings.Contains(st.text(), "(binary-path)") || strings.Contains(st.text(), "building it from source") {
 		t.Errorf("binary-path was not used as is:\n%s", st.text())
 	}
-	if n := len(posts(s, "gh/acme/web")); n != 1 {
+	if n := len(s.Matching("POST", "/project/gh/acme/web/pipeline")); n != 1 {
 		t.Errorf("%d triggers, want 1", n)
 	}
 }
@@ -306,8 +300,8 @@ func TestPinnedReleaseIsVerified(t *testing.T) {
 				t.Errorf("%d downloads of %s, want 1", hits.Load(), asset)
 			}
 			if tc.name == "matching" {
-				if r.code != 0 || st.result != "success" || len(posts(s, "gh/acme/web")) != 1 {
-					t.Errorf("act exited %d, step %q, %d triggers: want 0, success, 1", r.code, st.result, len(posts(s, "gh/acme/web")))
+				if r.code != 0 || st.result != "success" || len(s.Matching("POST", "/project/gh/acme/web/pipeline")) != 1 {
+					t.Errorf("act exited %d, step %q, %d triggers: want 0, success, 1", r.code, st.result, len(s.Matching("POST", "/project/gh/acme/web/pipeline")))
 				}
 				if !strings.Contains(st.text(), "sha256 verified") || strings.Contains(st.text(), "building it from source") {
 					t.Errorf("the pinned release was not the binary run:\n%s", st.text())
@@ -354,7 +348,7 @@ func TestOfficialActionEnvironmentAndOptOut(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
-	web := posts(s, "gh/acme/web")
+	web := s.Matching("POST", "/project/gh/acme/web/pipeline")
 	if len(web) != 1 {
 		t.Fatalf("%d triggers of gh/acme/web (TARGET_SLUG), want 1", len(web))
 	}
@@ -368,7 +362,7 @@ func TestOfficialActionEnvironmentAndOptOut(t *testing.T) {
 	if got := canonical(b); got != want {
 		t.Errorf("body (but GHA_Action) = %s, want %s", got, want)
 	}
-	docs := posts(s, "gh/acme/docs")
+	docs := s.Matching("POST", "/project/gh/acme/docs/pipeline")
 	if len(docs) != 1 {
 		t.Fatalf("%d triggers of gh/acme/docs, want 1", len(docs))
 	}

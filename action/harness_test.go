@@ -345,17 +345,6 @@ func (r *actRun) step(t *testing.T, id string) *step {
 	return s
 }
 
-// posts returns the trigger requests the simulator received for a project.
-func posts(s *sim.Server, slug string) []sim.Request {
-	var out []sim.Request
-	for _, q := range s.Requests() {
-		if q.Method == "POST" && q.Path == "/project/"+slug+"/pipeline" {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
 func bodyOf(t *testing.T, q sim.Request) map[string]any {
 	t.Helper()
 	var m map[string]any

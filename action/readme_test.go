@@ -112,7 +112,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
-	q := posts(s, "gh/acme/e2e-tests")
+	q := s.Matching("POST", "/project/gh/acme/e2e-tests/pipeline")
 	if len(q) != 1 {
 		t.Fatalf("%d triggers, want 1", len(q))
 	}
@@ -140,7 +140,7 @@ func TestReadmeEnvironmentExample(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("act exited %d, want 0", r.code)
 	}
-	if n, m := len(posts(s, "gh/acme/docs")), len(posts(s, "gh/acme/web")); n != 1 || m != 1 {
+	if n, m := len(s.Matching("POST", "/project/gh/acme/docs/pipeline")), len(s.Matching("POST", "/project/gh/acme/web/pipeline")); n != 1 || m != 1 {
 		t.Fatalf("%d triggers of docs and %d of web, want 1 and 1", n, m)
 	}
 	if st := r.step(t, "docs").outputs["status"]; st != "success" {

@@ -267,20 +267,14 @@ func (r result) expect(t *testing.T, code int, want ...string) {
 	}
 }
 
-func (r result) requests(method, pathSub string) []sim.Request {
-	var out []sim.Request
-	for _, q := range r.sim.Requests() {
-		if q.Method == method && strings.Contains(q.Path, pathSub) {
-			out = append(out, q)
-		}
-	}
-	return out
+func (r result) requests(method, pathGlob string) []sim.Request {
+	return r.sim.Matching(method, pathGlob)
 }
 
 // trigger is the body of the one pipeline the step triggered.
 func (r result) trigger(t *testing.T) map[string]any {
 	t.Helper()
-	q := r.requests("POST", "/pipeline")
+	q := r.requests("POST", "/project/*/pipeline")
 	if len(q) != 1 {
 		t.Fatalf("%d triggers, want 1\nstderr:\n%s", len(q), r.stderr)
 	}
@@ -646,7 +640,7 @@ func TestOrbForwardsCancellation(t *testing.T) {
 			s.signal = sig
 			r := s.run()
 			r.expect(t, 6, "canceled workflow build")
-			if n := len(r.requests("POST", "/cancel")); n != 1 {
+			if n := len(r.requests("POST", "/workflow/*/cancel")); n != 1 {
 				t.Errorf("%d cancel requests, want 1", n)
 			}
 			s.noLeftovers(t)
@@ -672,7 +666,7 @@ func TestOrbWithParallelism(t *testing.T) {
 			continue
 		}
 		r.expect(t, 0)
-		for _, q := range r.requests("POST", "/pipeline") {
+		for _, q := range r.requests("POST", "/project/*/pipeline") {
 			triggered[q.Path]++
 		}
 	}
