@@ -45,7 +45,7 @@ func (c *Client) take(ctx context.Context) error {
 	b := &c.budget
 	b.mu.Lock()
 	for {
-		now := c.Now()
+		now := c.now()
 		var wait time.Duration
 		if b.announced {
 			if !b.reset.IsZero() && !now.Before(b.reset) {
@@ -77,13 +77,13 @@ func (c *Client) take(ctx context.Context) error {
 			wait = time.Duration((1 - b.tokens) / rate * float64(time.Second))
 		}
 		b.mu.Unlock()
-		if left, ok := c.left(ctx); ok && wait > left {
+		if left, ok := left(ctx); ok && wait > left {
 			wait = max(left, 0)
 		}
-		if err := c.Sleep(ctx, max(wait, time.Millisecond)); err != nil {
+		if err := c.sleep(ctx, max(wait, time.Millisecond)); err != nil {
 			return err
 		}
-		if left, ok := c.left(ctx); ok && left <= 0 {
+		if left, ok := left(ctx); ok && left <= 0 {
 			b.mu.Lock()
 			b.inflight++
 			b.mu.Unlock()
@@ -99,7 +99,7 @@ func (c *Client) take(ctx context.Context) error {
 // done records an answer's announcement (h nil: no answer).
 func (c *Client) done(h http.Header) {
 	b := &c.budget
-	now := c.Now()
+	now := c.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.inflight--

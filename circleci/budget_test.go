@@ -57,7 +57,7 @@ func TestBudgetWaitsForTheWindow(t *testing.T) {
 	c = newClient(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		now := c.Now()
+		now := c.now()
 		if len(sent) == 0 || now.Sub(sent[0]) >= 10*time.Second {
 			sent, used = nil, 0 // a new window of 10s
 		}
@@ -72,13 +72,13 @@ func TestBudgetWaitsForTheWindow(t *testing.T) {
 		w.Header().Set("RateLimit-Reset", "10")
 		fmt.Fprint(w, `{"login":"me"}`)
 	})
-	start := c.Now()
+	start := c.now()
 	for i := range 7 {
 		if _, err := c.Me(context.Background()); err != nil {
 			t.Fatalf("request %d: %v", i+1, err)
 		}
 	}
-	if waited := c.Now().Sub(start); waited < 20*time.Second {
+	if waited := c.now().Sub(start); waited < 20*time.Second {
 		t.Errorf("7 requests at 3 per 10s took %s, want two windows' wait", waited)
 	}
 }

@@ -46,7 +46,11 @@ type Client struct {
 	Timeout   time.Duration     // per request; 0: DefaultRequestTimeout
 	UserAgent string
 	MaxBody   int64
-	Clock     Clock // nil: SystemClock; tests inject a fake one
+	// Clock is the time of the client's pauses; trigger and wait keep time
+	// on it too. nil: SystemClock. Tests and benchmarks inject a fake one,
+	// so that a 30-minute wait runs in milliseconds; a deadline of a
+	// request's context is on the real clock whatever Clock is.
+	Clock Clock
 	// Conns bounds the connections to the API (with the default
 	// Transport) and the requests sent at once before the API announced
 	// its rate limit; 0: DefaultConns.
@@ -59,9 +63,7 @@ type Client struct {
 	http *http.Client
 
 	mu          sync.Mutex
-	pausedUntil time.Time     // shared rate-limit pause, set by 429s
-	offset      time.Duration // the server's clock minus ours, from Date headers
-	offsetKnown bool
+	pausedUntil time.Time // shared rate-limit pause, set by 429s
 
 	budget budget // shared by every request: under the announced rate limit
 }
@@ -70,8 +72,11 @@ type Client struct {
 type StatusError struct {
 	Method, Path string
 	Code         int
-	Message      string        // CircleCI's message, "" if the body had none
-	RetryAfter   time.Duration // from Retry-After on 429 and 503, else 0
+	Message      string // CircleCI's message, "" if the body had none
+	// RetryAfter is Retry-After of a 429 or 503. After a 429 every request
+	// through the client waits that long (10s when it is absent), and
+	// RetryAfter says so.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -135,36 +140,13 @@ func (e *PauseError) Error() string {
 		e.Method, e.Path, e.Pause.Round(time.Second), e.Left.Round(time.Second))
 }
 
-// WithDeadline bounds every request made with the returned context, and
-// every rate-limit pause before one, by a deadline on the client's clock:
-// a request gets at most the time left, and a pause that would outlast
-// the deadline fails at once with a *PauseError. (A deadline of ctx itself,
-// on the real clock, bounds requests too.)
-func WithDeadline(ctx context.Context, deadline time.Time) context.Context {
-	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok && d.Before(deadline) {
-		return ctx
+// left is the time left before ctx's deadline, and whether it has one.
+func left(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Duration(math.MaxInt64), false
 	}
-	return context.WithValue(ctx, deadlineKey{}, deadline)
-}
-
-type deadlineKey struct{}
-
-// Urgent returns a context whose requests do not wait for a rate-limit
-// pause: for the few that must go out on the way out, such as cancels.
-func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
-
-type urgentKey struct{}
-
-// left is the time left before ctx's deadlines, and whether there is one.
-func (c *Client) left(ctx context.Context) (time.Duration, bool) {
-	left, ok := time.Duration(math.MaxInt64), false
-	if d, has := ctx.Value(deadlineKey{}).(time.Time); has {
-		left, ok = d.Sub(c.Now()), true
-	}
-	if d, has := ctx.Deadline(); has {
-		left, ok = min(left, time.Until(d)), true
-	}
-	return left, ok
+	return time.Until(d), true
 }
 
 func (c *Client) init() {
@@ -255,15 +237,13 @@ func (c *Client) clock() Clock {
 	return c.Clock
 }
 
-// Now is the time on the client's clock, which its users share.
-func (c *Client) Now() time.Time { return c.clock().Now() }
+func (c *Client) now() time.Time { return c.clock().Now() }
 
-// Sleep waits on the client's clock for d, or until ctx ends.
-func (c *Client) Sleep(ctx context.Context, d time.Duration) error { return c.clock().Sleep(ctx, d) }
+func (c *Client) sleep(ctx context.Context, d time.Duration) error { return c.clock().Sleep(ctx, d) }
 
-// Pause makes every request through c wait until d from now has passed.
-func (c *Client) Pause(d time.Duration) {
-	until := c.Now().Add(d)
+// pause makes every request through c wait until d from now has passed.
+func (c *Client) pause(d time.Duration) {
+	until := c.now().Add(d)
 	c.mu.Lock()
 	if until.After(c.pausedUntil) {
 		c.pausedUntil = until
@@ -271,64 +251,114 @@ func (c *Client) Pause(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// PausedFor tells how long requests must still wait after a 429.
-func (c *Client) PausedFor() time.Duration {
+// pausedFor tells how long requests must still wait after a 429.
+func (c *Client) pausedFor() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return max(c.pausedUntil.Sub(c.Now()), 0)
+	return max(c.pausedUntil.Sub(c.now()), 0)
+}
+
+// request is one call of the API. An urgent one (a cancel on the way
+// out) neither waits for a rate-limit pause nor spends the budget.
+type request struct {
+	method, path string
+	query        url.Values
+	body         any
+	urgent       bool
+}
+
+// answer is a 2xx answer: its status, body, and the server's clock when it
+// answered (its Date header; zero without one).
+type answer struct {
+	code int
+	body []byte
+	date time.Time
 }
 
 // Do sends one request and returns the answer's body for a 2xx status.
 // body, if not nil, is sent as JSON. Non-2xx answers are *StatusError,
-// failures to get an answer *NetError.
+// failures to get an answer *NetError. A deadline of ctx bounds the
+// request, and the rate-limit pause before it: a pause that would outlast
+// it fails at once with a *PauseError.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
-	code, data, err := c.do(ctx, method, path, query, body)
-	return code, data, c.redact(err)
+	a, err := c.call(ctx, request{method: method, path: path, query: query, body: body})
+	return a.code, a.body, err
 }
 
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
+// call sends r, the token redacted from any error.
+func (c *Client) call(ctx context.Context, r request) (answer, error) {
+	a, err := c.do(ctx, r)
+	return a, c.redact(err)
+}
+
+func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	c.init()
-	if d := c.PausedFor(); d > 0 && ctx.Value(urgentKey{}) == nil {
-		if left, ok := c.left(ctx); ok && d > left {
-			return 0, nil, &PauseError{Method: method, Path: path, Pause: d, Left: max(left, 0)}
-		}
-		if err := c.Sleep(ctx, d); err != nil {
-			return 0, nil, err
-		}
+	if err := c.admit(ctx, r); err != nil {
+		return answer{}, err
 	}
-	if ctx.Value(urgentKey{}) == nil {
-		if err := c.take(ctx); err != nil {
-			return 0, nil, err
+	var headers http.Header
+	defer func() { c.done(headers) }()
+	parent := ctx
+	if l, ok := left(ctx); ok {
+		if l <= 0 {
+			return answer{}, fmt.Errorf("%s %s: not sent: %w", r.method, r.path, context.DeadlineExceeded)
 		}
-	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l)
+		defer cancel()
+	}
+	resp, err := c.roundTrip(ctx, parent, r)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	headers = resp.Header
+	return c.read(ctx, r, resp)
+}
+
+// admit waits for a rate-limit pause and for the budget, unless r is urgent.
+func (c *Client) admit(ctx context.Context, r request) error {
+	if r.urgent {
 		c.budget.mu.Lock()
 		c.budget.inflight++
 		c.budget.mu.Unlock()
+		return nil
 	}
-	var answer http.Header
-	defer func() { c.done(answer) }()
-	parent := ctx
-	if left, ok := c.left(ctx); ok {
-		if left <= 0 {
-			return 0, nil, fmt.Errorf("%s %s: not sent: %w", method, path, context.DeadlineExceeded)
+	if d := c.pausedFor(); d > 0 {
+		if l, ok := left(ctx); ok && d > l {
+			return &PauseError{Method: r.method, Path: r.path, Pause: d, Left: max(l, 0)}
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, left)
-		defer cancel()
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
 	}
-	base := c.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	return c.take(ctx)
+}
+
+// base is the API's base URL: BaseURL, with /api/v2 added to a bare host.
+func (c *Client) base() string {
+	b := strings.TrimRight(c.BaseURL, "/")
+	if b == "" {
+		return DefaultBaseURL
 	}
-	u := strings.TrimRight(base, "/") + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	if u, err := url.Parse(b); err == nil && u.Path == "" {
+		b += "/api/v2"
+	}
+	return b
+}
+
+// roundTrip builds and sends the request. An error is the caller's
+// context's, or a *NetError, or a refused redirect.
+func (c *Client) roundTrip(ctx, parent context.Context, r request) (*http.Response, error) {
+	u := c.base() + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
 	}
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -336,36 +366,39 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { sent = true },
 	})
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 	}
 	req.Header.Set("Circle-Token", c.Token)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
 	resp, err := c.http.Do(req)
-	if err != nil {
-		var re *RedirectError
-		switch {
-		case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
-			// The time left ran out, not the caller's patience.
-			return 0, nil, &NetError{Method: method, Path: path, Sent: sent, Err: errors.New("no answer before the timeout")}
-		case ctx.Err() != nil:
-			return 0, nil, ctx.Err()
-		case errors.As(err, &re):
-			return 0, nil, fmt.Errorf("%s %s: %w", method, path, re)
-		}
-		err, permanent := scrub(err, u)
-		return 0, nil, &NetError{Method: method, Path: path, Sent: sent, Permanent: permanent, Err: err}
+	if err == nil {
+		return resp, nil
 	}
-	defer resp.Body.Close()
-	answer = resp.Header
-	c.learnOffset(resp.Header.Get("Date"))
+	var re *RedirectError
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
+		// The time left ran out, not the caller's patience.
+		return nil, &NetError{Method: r.method, Path: r.path, Sent: sent, Err: errors.New("no answer before the timeout")}
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, re)
+	}
+	err, permanent := scrub(err)
+	return nil, &NetError{Method: r.method, Path: r.path, Sent: sent, Permanent: permanent, Err: err}
+}
+
+// read reads an answer's body, capped, and turns a non-2xx status into a
+// *StatusError; a 429 pauses every request through c.
+func (c *Client) read(ctx context.Context, r request, resp *http.Response) (answer, error) {
 	limit := c.MaxBody
 	if limit == 0 {
 		limit = DefaultMaxBody
@@ -373,32 +406,33 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return 0, nil, ctx.Err()
+			return answer{}, ctx.Err()
 		}
-		err, _ := scrub(err, u)
-		return 0, nil, &NetError{Method: method, Path: path, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}
+		err, _ := scrub(err)
+		return answer{}, &NetError{Method: r.method, Path: r.path, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
+	ok := resp.StatusCode/100 == 2
 	if int64(len(data)) > limit {
-		if resp.StatusCode/100 == 2 {
-			return 0, nil, &DecodeError{Method: method, Path: path, Err: fmt.Errorf("answer larger than %d bytes", limit)}
+		if ok {
+			return answer{}, &DecodeError{Method: r.method, Path: r.path, Err: fmt.Errorf("answer larger than %d bytes", limit)}
 		}
 		data = data[:limit]
 	}
-	if resp.StatusCode/100 != 2 {
-		se := &StatusError{Method: method, Path: path, Code: resp.StatusCode, Message: ParseMessage(data)}
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.Now())
-		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			d := se.RetryAfter
-			if d == 0 {
-				d = defaultRetryAfter
-			}
-			c.Pause(d)
-		}
-		return resp.StatusCode, nil, se
+	if ok {
+		date, _ := http.ParseTime(resp.Header.Get("Date"))
+		return answer{code: resp.StatusCode, body: data, date: date}, nil
 	}
-	return resp.StatusCode, data, nil
+	se := &StatusError{Method: r.method, Path: r.path, Code: resp.StatusCode, Message: ParseMessage(data)}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if se.RetryAfter == 0 {
+			se.RetryAfter = defaultRetryAfter
+		}
+		c.pause(se.RetryAfter)
+	}
+	return answer{code: resp.StatusCode}, se
 }
 
 // scrub keeps the request URL out of a transport error: net/http puts it in
@@ -406,7 +440,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // of escapes makes the message hard to read for no gain. It also tells
 // errors that sending again cannot mend: an unknown host, an untrusted
 // certificate.
-func scrub(err error, u string) (error, bool) {
+func scrub(err error) (error, bool) {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -430,26 +464,6 @@ func scrub(err error, u string) (error, bool) {
 		return errors.New("connection closed before a complete answer"), false
 	}
 	return err, false
-}
-
-// learnOffset keeps how far the server's clock is from the client's, from
-// an answer's Date header (whole seconds).
-func (c *Client) learnOffset(date string) {
-	t, err := http.ParseTime(date)
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	c.offset, c.offsetKnown = t.Sub(c.Now()), true
-	c.mu.Unlock()
-}
-
-// ServerTime is t on the server's clock, as far as the Date headers of its
-// answers tell (to about a second); t itself before any answer had one.
-func (c *Client) ServerTime(t time.Time) (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return t.Add(c.offset), c.offsetKnown
 }
 
 // redact removes the token from an error's text, which may quote what the
@@ -489,25 +503,27 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// getJSON sends a GET and returns its body.
-func (c *Client) get(ctx context.Context, path string, query url.Values) ([]byte, error) {
-	_, body, err := c.Do(ctx, http.MethodGet, path, query, nil)
-	return body, err
-}
-
 // getAs sends a GET and reads its answer with parse: one it cannot read is
 // a *DecodeError, the token redacted.
 func getAs[T any](ctx context.Context, c *Client, path string, q url.Values, parse func([]byte) (T, error)) (T, error) {
 	var zero T
-	body, err := c.get(ctx, path, q)
+	a, err := c.call(ctx, request{method: http.MethodGet, path: path, query: q})
 	if err != nil {
 		return zero, err
 	}
-	v, err := parse(body)
+	v, err := parse(a.body)
 	if err != nil {
 		return zero, c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err})
 	}
+	stamp(&v, a.date)
 	return v, nil
+}
+
+// stamp records on v, if it keeps it, the server's clock at the answer.
+func stamp[T any](v *T, date time.Time) {
+	if d, ok := any(v).(interface{ setAsOf(time.Time) }); ok {
+		d.setAsOf(date)
+	}
 }
 
 // object reads a JSON object and the field at path of it; a field that is
@@ -520,6 +536,42 @@ func object(field string) func([]byte) (gjson.Result, error) {
 		}
 		return r, err
 	}
+}
+
+// NotCreatedError is a 200 answer to a trigger that holds a message and no
+// pipeline: pipeline/run answers so when it creates none (for example
+// "Ignoring pipeline due to CI skip in the commit").
+type NotCreatedError struct {
+	Method, Path string
+	Message      string
+}
+
+func (e *NotCreatedError) Error() string {
+	return fmt.Sprintf("%s %s: no pipeline was created: %s", e.Method, e.Path, e.Message)
+}
+
+// CreatePipeline sends a trigger, POST path with body, and returns the
+// pipeline it created. An answer of 200 without a pipeline is a
+// *NotCreatedError; any other 2xx answer it cannot read is a *DecodeError:
+// the request may have created a pipeline all the same.
+func (c *Client) CreatePipeline(ctx context.Context, path string, body any) (Pipeline, error) {
+	a, err := c.call(ctx, request{method: http.MethodPost, path: path, body: body})
+	if err != nil {
+		return Pipeline{}, err
+	}
+	p, err := ParsePipeline(a.body)
+	switch {
+	case err == nil:
+		p.AsOf = a.date
+		return p, nil
+	case a.code == http.StatusOK && !gjson.GetBytes(a.body, "id").Exists():
+		msg := ParseMessage(a.body)
+		if msg == "" {
+			msg = "CircleCI answered 200 without creating a pipeline"
+		}
+		return Pipeline{}, &NotCreatedError{Method: http.MethodPost, Path: path, Message: msg}
+	}
+	return Pipeline{}, c.redact(&DecodeError{Method: http.MethodPost, Path: path, Err: err})
 }
 
 // Pipeline reads GET /pipeline/{id}.
@@ -540,13 +592,11 @@ func (c *Client) Jobs(ctx context.Context, workflowID string) ([]Job, error) {
 }
 
 // MyPipelines reads the pipelines the token's user triggered in a project,
-// newest first, page after page until one holds a pipeline created before
-// since (on the server's clock), or pages pages were read. complete tells
-// whether every pipeline created since then was seen.
-func (c *Client) MyPipelines(ctx context.Context, slug Slug, since time.Time, pages int) (ps []Pipeline, complete bool, err error) {
-	return list(ctx, c, slug.Path()+"/pipeline/mine", pages, pipelineFrom, func(p Pipeline) bool {
-		return !p.CreatedAt.IsZero() && p.CreatedAt.Before(since)
-	})
+// newest first, page after page until older says a pipeline is older than
+// those wanted, or pages pages were read. complete tells whether it got to
+// such a pipeline (or to the end of the list).
+func (c *Client) MyPipelines(ctx context.Context, slug Slug, older func(Pipeline) bool, pages int) (ps []Pipeline, complete bool, err error) {
+	return list(ctx, c, slug.Path()+"/pipeline/mine", pages, pipelineFrom, older)
 }
 
 // DynamicConfig reads GET /pipeline/{id}/config and reports whether the
@@ -556,9 +606,11 @@ func (c *Client) DynamicConfig(ctx context.Context, pipelineID string) (bool, er
 	return r.Get("setup-config").String() != "", err
 }
 
-// CancelWorkflow sends POST /workflow/{id}/cancel.
+// CancelWorkflow sends POST /workflow/{id}/cancel. It does not wait for a
+// rate-limit pause nor for the request budget: a cancel is what a stopped
+// job sends on its way out, within the few seconds it is given.
 func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
-	_, _, err := c.Do(ctx, http.MethodPost, "/workflow/"+url.PathEscape(id)+"/cancel", nil, nil)
+	_, err := c.call(ctx, request{method: http.MethodPost, path: "/workflow/" + url.PathEscape(id) + "/cancel", urgent: true})
 	return err
 }
 
@@ -579,11 +631,11 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 	var q url.Values
 	bad := func(err error) error { return c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err}) }
 	for range limit {
-		body, err := c.get(ctx, path, q)
+		a, err := c.call(ctx, request{method: http.MethodGet, path: path, query: q})
 		if err != nil {
 			return nil, false, err
 		}
-		p, err := parsePage(body)
+		p, err := parsePage(a.body)
 		if err != nil {
 			return nil, false, bad(err)
 		}
@@ -593,6 +645,7 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 			if err != nil {
 				return nil, false, bad(err)
 			}
+			stamp(&v, a.date)
 			// Items without an id (tests, artifacts) are not checked.
 			id := it.Get("id").String()
 			if id != "" && ids[id] {

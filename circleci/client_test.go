@@ -207,24 +207,30 @@ func TestListsThatNeverEnd(t *testing.T) {
 	}
 }
 
-// MyPipelines reads back page after page until it meets an older pipeline.
+// MyPipelines reads back page after page until it meets an older
+// pipeline, and tells each pipeline's age by the Date of its answer.
 func TestMyPipelinesReadsBackToSince(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
+	older := func(p Pipeline) bool { return p.CreatedAt.Before(since) }
 	var n atomic.Int32
 	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
 		i := n.Add(1) // page i holds pipelines created 30-i*5 and 28-i*5 seconds after midnight
+		w.Header().Set("Date", "Thu, 01 Jan 2026 00:01:00 GMT")
 		fmt.Fprintf(w, `{"items":[{"id":"a%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"},
 			{"id":"b%d","number":%d,"state":"created","created_at":"2026-01-01T00:00:%02d.000Z"}],"next_page_token":"t%d"}`,
 			i, 2*i, 30-i*5, i, 2*i+1, 28-i*5, i)
 	})
 	slug, _ := ParseSlug("gh/acme/api")
-	ps, complete, err := c.MyPipelines(context.Background(), slug, since, 10)
+	ps, complete, err := c.MyPipelines(context.Background(), slug, older, 10)
 	if err != nil || !complete || len(ps) != 8 || n.Load() != 4 {
 		t.Errorf("MyPipelines = %d pipelines, complete %v, %v after %d pages; want 8, true after 4", len(ps), complete, err, n.Load())
 	}
+	if age := ps[0].AsOf.Sub(ps[0].CreatedAt); age != 35*time.Second {
+		t.Errorf("the first pipeline's age by its answer's Date: %s, want 35s", age)
+	}
 	n.Store(0)
-	_, complete, err = c.MyPipelines(context.Background(), slug, since, 2)
+	_, complete, err = c.MyPipelines(context.Background(), slug, older, 2)
 	if err != nil || complete {
 		t.Errorf("2 pages: complete %v, %v; want incomplete", complete, err)
 	}

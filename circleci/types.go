@@ -36,7 +36,13 @@ type Pipeline struct {
 	// (float64 for other numbers), bools and nested objects; nil when the
 	// answer had none.
 	TriggerParameters map[string]any
+	// AsOf is the server's clock when it answered (its Date header, whole
+	// seconds); zero when it sent none. AsOf minus CreatedAt is the
+	// pipeline's age, whatever the local clock says.
+	AsOf time.Time
 }
+
+func (p *Pipeline) setAsOf(t time.Time) { p.AsOf = t }
 
 // Final reports whether the pipeline's state can no longer change.
 func (p Pipeline) Final() bool { return p.State == StateCreated || p.State == StateErrored }
@@ -78,7 +84,10 @@ type Workflow struct {
 	ProjectSlug    string
 	CreatedAt      time.Time
 	StoppedAt      time.Time // zero while it runs
+	AsOf           time.Time // the server's clock when it answered, as for Pipeline
 }
+
+func (w *Workflow) setAsOf(t time.Time) { w.AsOf = t }
 
 // Job is one job of a workflow, used for reporting only.
 type Job struct {

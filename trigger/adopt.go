@@ -70,6 +70,7 @@ const (
 // pipeline.
 type lookup struct {
 	c         *circleci.Client
+	clk       circleci.Clock
 	r         Request
 	o         Options
 	firstSent time.Time // on the client's clock
@@ -87,9 +88,9 @@ const (
 // find returns the pipeline the request created, if it finds it; an error
 // when it cannot tell.
 func (l *lookup) find(ctx context.Context) (circleci.Pipeline, bool, error) {
-	until := l.c.Now().Add(l.o.ListLag)
-	if !l.o.Deadline.IsZero() && l.o.Deadline.Before(until) {
-		until = l.o.Deadline
+	until := l.clk.Now().Add(l.o.ListLag)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < l.o.ListLag {
+		until = l.clk.Now().Add(time.Until(dl))
 	}
 	var lastErr error
 	var doubt *circleci.Pipeline
@@ -113,10 +114,10 @@ func (l *lookup) find(ctx context.Context) (circleci.Pipeline, bool, error) {
 		default:
 			lastErr = err
 		}
-		if !l.c.Now().Add(lookEvery).Before(until) {
+		if !l.clk.Now().Add(lookEvery).Before(until) {
 			break
 		}
-		if err := l.c.Sleep(ctx, max(lookEvery, l.c.PausedFor())); err != nil {
+		if err := l.clk.Sleep(ctx, lookEvery); err != nil {
 			return circleci.Pipeline{}, false, err
 		}
 	}
@@ -139,14 +140,8 @@ func (l *lookup) look(ctx context.Context) (circleci.Pipeline, verdict, error) {
 		}
 		l.me = me
 	}
-	// The fence is the first request's time on the server's clock, known
-	// once an answer had a Date header (Me's, at the latest).
-	fence, known := l.c.ServerTime(l.firstSent)
-	fence = fence.Add(-fenceMargin)
-	if !known {
-		fence = fence.Add(-unknownSkew)
-	}
-	list, complete, err := l.c.MyPipelines(ctx, l.r.Slug, fence, lookPages)
+	older := func(p circleci.Pipeline) bool { return !p.CreatedAt.IsZero() && p.CreatedAt.Before(l.fence(p)) }
+	list, complete, err := l.c.MyPipelines(ctx, l.r.Slug, older, lookPages)
 	if err != nil {
 		return circleci.Pipeline{}, other, err
 	}
@@ -156,7 +151,7 @@ func (l *lookup) look(ctx context.Context) (circleci.Pipeline, verdict, error) {
 	var best, doubt *circleci.Pipeline
 	for i := len(list) - 1; i >= 0; i-- { // oldest first
 		p := &list[i]
-		switch l.judge(*p, fence) {
+		switch l.judge(*p) {
 		case match:
 			if best == nil {
 				best = p
@@ -174,8 +169,20 @@ func (l *lookup) look(ctx context.Context) (circleci.Pipeline, verdict, error) {
 	return circleci.Pipeline{}, other, nil
 }
 
+// fence is the first request's time on the server's clock, as the Date of
+// p's answer tells it, less a margin: a pipeline the request created was
+// created after it. Without a Date, the client's clock stands for the
+// server's, with a wide margin.
+func (l *lookup) fence(p circleci.Pipeline) time.Time {
+	if p.AsOf.IsZero() {
+		return l.firstSent.Add(-fenceMargin - unknownSkew)
+	}
+	return p.AsOf.Add(-l.clk.Now().Sub(l.firstSent) - fenceMargin)
+}
+
 // judge applies the rule to one pipeline.
-func (l *lookup) judge(p circleci.Pipeline, fence time.Time) verdict {
+func (l *lookup) judge(p circleci.Pipeline) verdict {
+	fence := l.fence(p)
 	r := l.r
 	slug, err := circleci.ParseSlug(p.ProjectSlug)
 	switch {

@@ -113,9 +113,6 @@ type Result struct {
 type Options struct {
 	// MaxRetryTime bounds the time spent sending again; 0: 2 minutes.
 	MaxRetryTime time.Duration
-	// Deadline, when set, bounds everything on the client's clock: no
-	// request, retry or rate-limit pause goes past it.
-	Deadline time.Time
 	// ListLag is how long a lost request's pipeline is looked for before
 	// the request is sent again: how late CircleCI may list a new pipeline
 	// among the user's; 0: 15s.
@@ -148,45 +145,39 @@ func (o *Options) defaults() {
 	}
 }
 
-// Trigger creates the pipeline r describes, exactly once. Time is the
-// client's clock.
+// Trigger creates the pipeline r describes, exactly once. It waits on the
+// client's clock; a deadline of ctx bounds everything: no request, retry
+// or rate-limit pause goes past it.
 //
 // When ctx ends while the request is in flight, the request is given
 // o.Grace to answer: if it created a pipeline, Trigger returns it along
 // with ctx's error, so that the caller can cancel what it started.
 func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Result, error) {
 	o.defaults()
-	if !o.Deadline.IsZero() {
-		ctx = circleci.WithDeadline(ctx, o.Deadline)
-	}
+	clk := clockOf(c)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = time.Second
 	b.MaxInterval = 15 * time.Second
 	b.MaxElapsedTime = o.MaxRetryTime
-	b.Clock = c
+	b.Clock = clk
 	b.Reset()
 	path, body := r.post()
 	var look *lookup // set by the first failure that may have created a pipeline
 	for {
-		sent := c.Now()
-		code, data, err := post(ctx, c, path, body, o.Grace)
+		sent := clk.Now()
+		p, err := post(ctx, c, path, body, o.Grace)
 		var ambiguous error
+		var nc *circleci.NotCreatedError
+		var de *circleci.DecodeError
 		switch {
 		case err == nil:
-			if code == http.StatusOK && r.DefinitionID != "" {
-				msg := circleci.ParseMessage(data)
-				if msg == "" {
-					msg = "CircleCI answered 200 without creating a pipeline"
-				}
-				return Result{NotCreated: msg}, ctx.Err()
-			}
-			p, perr := circleci.ParsePipeline(data)
-			if perr == nil {
-				o.Claims.claim(p.ID)
-				return Result{Pipeline: p}, ctx.Err()
-			}
+			o.Claims.claim(p.ID)
+			return Result{Pipeline: p}, ctx.Err()
+		case errors.As(err, &nc) && r.DefinitionID != "":
+			return Result{NotCreated: nc.Message}, ctx.Err()
+		case errors.As(err, &nc), errors.As(err, &de):
 			// A 2xx means it was accepted: never send it again blindly.
-			ambiguous = &circleci.DecodeError{Method: http.MethodPost, Path: path, Err: perr}
+			ambiguous = err
 		case ctx.Err() != nil:
 			return Result{}, ctx.Err()
 		case certainlyNotCreated(err):
@@ -199,7 +190,7 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 
 		if ambiguous != nil {
 			if look == nil {
-				look = &lookup{c: c, r: r, o: o, firstSent: sent}
+				look = &lookup{c: c, clk: clk, r: r, o: o, firstSent: sent}
 			}
 			o.Logf("%s: %v; looking for a pipeline it may have created", r.Slug, ambiguous)
 			p, found, lerr := look.find(ctx)
@@ -217,35 +208,49 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 		if d == backoff.Stop {
 			return Result{}, fmt.Errorf("%w (gave up after %s)", err, b.GetElapsedTime().Round(time.Second))
 		}
-		d = max(d, c.PausedFor())
-		if left := o.Deadline.Sub(c.Now()); !o.Deadline.IsZero() && d > left {
+		var se *circleci.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusTooManyRequests {
+			d = max(d, se.RetryAfter) // the client holds every request that long
+		}
+		if dl, ok := ctx.Deadline(); ok && d > time.Until(dl) {
 			return Result{}, fmt.Errorf("%w (gave up after %s: the next try would be in %s, after the timeout, %s from now)",
-				err, b.GetElapsedTime().Round(time.Second), d.Round(time.Second), max(left, 0).Round(time.Second))
+				err, b.GetElapsedTime().Round(time.Second), d.Round(time.Second), max(time.Until(dl), 0).Round(time.Second))
 		}
 		if ambiguous == nil {
 			o.Logf("%s: %v; trying again in %s", r.Slug, err, d.Round(100*time.Millisecond))
 		}
-		if err := c.Sleep(ctx, d); err != nil {
+		if err := clk.Sleep(ctx, d); err != nil {
 			return Result{}, err
 		}
 	}
 }
 
+// clockOf is the clock of c's pauses, which a trigger keeps time on too.
+func clockOf(c *circleci.Client) circleci.Clock {
+	if c.Clock == nil {
+		return circleci.SystemClock
+	}
+	return c.Clock
+}
+
 // post sends the trigger. If ctx ends while it is in flight, the request
 // goes on for grace, so that its answer (a pipeline to cancel) is not lost.
-func post(ctx context.Context, c *circleci.Client, path string, body any, grace time.Duration) (int, []byte, error) {
+func post(ctx context.Context, c *circleci.Client, path string, body any, grace time.Duration) (circleci.Pipeline, error) {
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if dl, ok := ctx.Deadline(); ok {
+		pctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		t := time.AfterFunc(grace, cancel)
 		context.AfterFunc(pctx, func() { t.Stop() })
 	})
 	defer stop()
-	code, data, err := c.Do(pctx, http.MethodPost, path, nil, body)
+	p, err := c.CreatePipeline(pctx, path, body)
 	if err != nil && ctx.Err() != nil {
-		return 0, nil, ctx.Err()
+		return circleci.Pipeline{}, ctx.Err()
 	}
-	return code, data, err
+	return p, err
 }
 
 // certainlyNotCreated: CircleCI refused the request before acting on it

@@ -78,7 +78,7 @@ func (o *Options) denseStep() time.Duration {
 // CircleCI server without them) or failing, the wait backs off as without
 // history.
 func (w *waiter) history(ctx context.Context) {
-	if w.fetched || w.o.noInsights {
+	if w.fetched || w.h.noInsights {
 		return
 	}
 	slug := w.o.Project
@@ -129,7 +129,7 @@ func (w *waiter) predicted(now time.Time) (time.Duration, bool) {
 		if w.polls > 0 || w.res.Pipeline.CreatedAt.IsZero() {
 			return 0, false // created with no workflow yet: settle by backoff
 		}
-		began := w.began(now, w.res.Pipeline.ID, w.res.Pipeline.CreatedAt)
+		began := w.began(now, w.res.Pipeline.ID, w.res.Pipeline.CreatedAt, w.res.Pipeline.AsOf)
 		for _, f := range w.forecasts {
 			consider(f, began)
 		}
@@ -143,7 +143,7 @@ func (w *waiter) predicted(now time.Time) (time.Duration, bool) {
 		if !ok || wf.Status != "running" || wf.CreatedAt.IsZero() {
 			return 0, false
 		}
-		consider(f, w.began(now, wf.ID, wf.CreatedAt))
+		consider(f, w.began(now, wf.ID, wf.CreatedAt, wf.AsOf))
 	}
 	if start.IsZero() {
 		return 0, false
@@ -152,15 +152,18 @@ func (w *waiter) predicted(now time.Time) (time.Duration, bool) {
 }
 
 // began is when a pipeline or workflow was created, on the client's clock:
-// converted once, when first seen, so that the jitter of the server's
-// clock as its Date headers tell it (whole seconds) does not move the
-// schedule from one poll to the next.
-func (w *waiter) began(now time.Time, id string, created time.Time) time.Time {
+// its age as the answer that listed it tells (the server's Date less its
+// created_at; the client's clock stands for the server's without a Date),
+// converted once, when first seen, so that the jitter of the Date headers
+// (whole seconds) does not move the schedule from one poll to the next.
+func (w *waiter) began(now time.Time, id string, created, asOf time.Time) time.Time {
 	if t, ok := w.starts[id]; ok {
 		return t
 	}
-	server, _ := w.c.ServerTime(now)
-	t := now.Add(-server.Sub(created))
+	if asOf.IsZero() {
+		asOf = now
+	}
+	t := now.Add(-asOf.Sub(created))
 	if w.starts == nil {
 		w.starts = map[string]time.Time{}
 	}

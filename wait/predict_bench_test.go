@@ -23,14 +23,14 @@ const pipelinesPerRun = 200
 // schedules compared by BenchmarkPredictedWait.
 var schedules = []struct {
 	name    string
-	opts    Options
+	hooks   hooks
 	refused bool // insights answer 404
 }{
-	{name: "today", opts: Options{noInsights: true}},
-	{name: "fixed10s", opts: Options{schedule: func(int) time.Duration { return 10 * time.Second }}},
-	{name: "run-watch", opts: Options{schedule: func(n int) time.Duration { return min(time.Duration(n+1)*5*time.Second, 30*time.Second) }}},
-	{name: "predicted", opts: Options{}},
-	{name: "no-history", opts: Options{}, refused: true},
+	{name: "today", hooks: hooks{noInsights: true}},
+	{name: "fixed10s", hooks: hooks{schedule: func(int) time.Duration { return 10 * time.Second }}},
+	{name: "run-watch", hooks: hooks{schedule: func(n int) time.Duration { return min(time.Duration(n+1)*5*time.Second, 30*time.Second) }}},
+	{name: "predicted"},
+	{name: "no-history", refused: true},
 }
 
 // BenchmarkPredictedWait compares, on simulated time and the same
@@ -49,7 +49,7 @@ func BenchmarkPredictedWait(b *testing.B) {
 				for b.Loop() {
 					lags, reqs = lags[:0], reqs[:0]
 					for seed := range pipelinesPerRun {
-						lag, n := predictOne(b, d, seed+1, sc.opts, sc.refused)
+						lag, n := predictOne(b, d, seed+1, sc.hooks, sc.refused)
 						lags = append(lags, lag)
 						reqs = append(reqs, n)
 					}
@@ -62,7 +62,7 @@ func BenchmarkPredictedWait(b *testing.B) {
 	}
 }
 
-func predictOne(b *testing.B, d time.Duration, seed int, o Options, refused bool) (lag, requests float64) {
+func predictOne(b *testing.B, d time.Duration, seed int, h hooks, refused bool) (lag, requests float64) {
 	extra := fmt.Sprintf(`,"seed":%d`, seed)
 	if refused {
 		extra += `,"insights_status":404`
@@ -70,9 +70,9 @@ func predictOne(b *testing.B, d time.Duration, seed int, o Options, refused bool
 	wfs := fmt.Sprintf(`{"name":"build","duration":%q,"spread":%g},{"name":"lint","duration":%q,"spread":%g}`, d, spread, d/4, spread)
 	sc := fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/p","insights":{"runs":50},"pipeline":{"workflows":[%s]}}]%s}`, token, wfs, extra)
 	s, c, p, clk := setup(b, sc)
-	o.Timeout = d + 10*time.Minute
-	o.Project, _ = circleci.ParseSlug("gh/acme/p") // as the runner does
-	if _, err := Wait(context.Background(), c, p, o); err != nil {
+	o := Options{Timeout: d + 10*time.Minute}
+	o.Project, _ = circleci.ParseSlug("gh/acme/p") // as the command does
+	if _, err := wait(context.Background(), c, p, o, h); err != nil {
 		b.Fatal(err)
 	}
 	end, ok := s.Ended(p.ID)

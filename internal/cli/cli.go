@@ -15,8 +15,9 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/config"
 	"github.com/circleci-trigger/circleci-trigger/internal/exit"
+	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
 	"github.com/circleci-trigger/circleci-trigger/internal/report"
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/wait"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -74,11 +75,13 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	}
 	client := &circleci.Client{BaseURL: cfg.APIBase(), Token: cfg.Token, UserAgent: "circleci-trigger/" + c.Version,
 		Clock: c.Clock, Transport: c.Transport, Conns: cfg.Concurrency}
-	opts := runner.Options{Wait: cfg.Wait, WaitOpts: cfg.WaitOpts, Concurrency: cfg.Concurrency,
-		Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf}
 	summary := action != nil && c.Getenv("GITHUB_STEP_SUMMARY") != ""
-	opts.More = runner.More{RetryFailed: cfg.RetryFailed, Artifacts: cfg.Artifacts, AllJobs: summary && cfg.Wait && !cfg.Fanout,
-		Retrying: func(oc runner.Outcome, wfs []string) { pr.Retrying(oc, wfs, cfg.RetryFailed) }}
+	wo := cfg.WaitOpts
+	wo.RetryFailed = cfg.RetryFailed
+	opts := fanout.Options{Wait: cfg.Wait, WaitOpts: wo, Concurrency: cfg.Concurrency,
+		Details:   wait.DetailOptions{Artifacts: cfg.Artifacts, AllJobs: summary && cfg.Wait && !cfg.Fanout},
+		Triggered: pr.Triggered, Progress: pr.Progress, Logf: pr.Logf,
+		Retrying: func(oc fanout.Outcome, attempt int, wfs []string) { pr.Retrying(oc, attempt, wfs, cfg.RetryFailed) }}
 	if cfg.Shard != "" {
 		// More shards than targets leaves some with none: they succeed,
 		// with status no-targets.
@@ -88,14 +91,14 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	if action != nil && cfg.Wait {
 		action.Group("Waiting for CircleCI")
 	}
-	var outs []runner.Outcome
+	var outs []fanout.Outcome
 	switch {
 	case cfg.Rerun != nil:
-		outs = []runner.Outcome{runner.RerunWorkflow(ctx, client, *cfg.Rerun, opts)}
+		outs = []fanout.Outcome{fanout.RerunWorkflow(ctx, client, *cfg.Rerun, opts)}
 	case cfg.PipelineID != "":
-		outs = []runner.Outcome{runner.Existing(ctx, client, cfg.PipelineID, opts)}
+		outs = []fanout.Outcome{fanout.Existing(ctx, client, cfg.PipelineID, opts)}
 	default:
-		outs = runner.Run(ctx, client, cfg.Targets, opts)
+		outs = fanout.Run(ctx, client, cfg.Targets, opts)
 	}
 	if action != nil && cfg.Wait {
 		action.EndGroup()

@@ -1,5 +1,6 @@
-// Package clock holds the fake clock tests inject into the API client, the
-// wait and the simulator, so that a 30-minute wait runs in milliseconds.
+// Package clock holds the fake circleci.Clock that tests and benchmarks
+// inject into the API client and the simulator, so that a 30-minute wait
+// runs in milliseconds.
 package clock
 
 import (
@@ -7,14 +8,6 @@ import (
 	"sync"
 	"time"
 )
-
-// Clock tells the time and sleeps: circleci.Clock, which the simulator
-// also takes. (An alias would make this package import the client, whose
-// own tests use Fake.)
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
 
 // Fake is a clock whose Sleep returns at once after moving time forward.
 // It is safe for concurrent use; concurrent sleepers each add their own

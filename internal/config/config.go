@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/rerun"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
@@ -71,7 +71,7 @@ type Config struct {
 	// Artifacts lists the downstream's artifacts after the wait.
 	Artifacts bool
 	// Rerun, when set, reruns a workflow instead of triggering.
-	Rerun *runner.RerunRequest
+	Rerun *rerun.Request
 }
 
 // APIBase is the API's base URL.

@@ -6,15 +6,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/rerun"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 )
 
 // rerun reads rerun-workflow and jobs. A workflow given by name is looked
 // up in the newest pipeline of project-slug on branch, both defaulting as
 // for a trigger.
-func (in *inputs) rerun(set map[string]bool, getenv func(string) string) (*runner.RerunRequest, error) {
-	r := &runner.RerunRequest{Workflow: strings.TrimSpace(in.rerunWorkflow), Branch: in.branch}
+func (in *inputs) rerun(set map[string]bool, getenv func(string) string) (*rerun.Request, error) {
+	r := &rerun.Request{Workflow: strings.TrimSpace(in.rerunWorkflow), Branch: in.branch}
 	var errs []error
 	if strings.ContainsAny(r.Workflow, "\n\r") {
 		errs = append(errs, errors.New("rerun-workflow: one workflow id or name, on one line"))

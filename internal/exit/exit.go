@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/rerun"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
 
@@ -50,27 +51,18 @@ func Help() string {
 	return b.String()
 }
 
-// Error is an error that carries its exit code, for the few cases no
-// other error type tells: a name that does not exist (BadInput), nothing
-// to rerun (NotFound).
-type Error struct {
-	Code Code
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
 // Of maps an error of a run to its code.
 func Of(err error) Code {
 	var de *wait.DownstreamError
 	var se *circleci.StatusError
-	var ce *Error
+	var ne *rerun.NameError
 	switch {
 	case err == nil:
 		return OK
-	case errors.As(err, &ce):
-		return ce.Code
+	case errors.As(err, &ne):
+		return BadInput // nothing was sent
+	case errors.Is(err, rerun.ErrNoPipeline):
+		return NotFound
 	case errors.As(err, &de):
 		if de.Status == wait.StatusCanceled {
 			return Canceled

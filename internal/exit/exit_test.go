@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
+	"github.com/circleci-trigger/circleci-trigger/rerun"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
 
@@ -32,6 +33,8 @@ func TestOf(t *testing.T) {
 		{&circleci.DecodeError{Err: errors.New("bad")}, 4},
 		{&circleci.RedirectError{From: "a", To: "b"}, 4},
 		{&wait.DownstreamError{Status: wait.StatusFailed}, 1},
+		{fmt.Errorf("x: %w", &rerun.NameError{What: "job"}), 2},
+		{fmt.Errorf("gh/a/b has %w on branch x", rerun.ErrNoPipeline), 5},
 		{&wait.DownstreamError{Status: wait.StatusErrored}, 1},
 		{&wait.DownstreamError{Status: wait.StatusOnHold}, 1},
 		{&wait.DownstreamError{Status: wait.StatusCanceled}, 6},

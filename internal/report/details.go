@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
+	"github.com/circleci-trigger/circleci-trigger/wait"
 )
 
 // FailedJobOut is a failed job in the `workflows` output.
@@ -62,14 +63,14 @@ func failedJobStatus(s string) bool {
 	return false
 }
 
-func failedJobs(o runner.Outcome, w circleci.Workflow, slug string, urls circleci.WebURLs) []FailedJobOut {
+func failedJobs(o fanout.Outcome, w circleci.Workflow, slug string, urls circleci.WebURLs) []FailedJobOut {
 	var out []FailedJobOut
 	for _, j := range o.Wait.Jobs[w.ID] {
 		if !failedJobStatus(j.Status) {
 			continue
 		}
 		fj := FailedJobOut{Name: j.Name, Number: j.Number, Status: j.Status, URL: urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)}
-		ft := o.Tests[j.ID]
+		ft := o.Details.Tests[j.ID]
 		for _, t := range ft.Tests {
 			fj.Tests = append(fj.Tests, TestOut{t.Name, t.Classname, t.File, t.Message})
 		}
@@ -79,10 +80,10 @@ func failedJobs(o runner.Outcome, w circleci.Workflow, slug string, urls circlec
 	return out
 }
 
-func attempts(o runner.Outcome, urls circleci.WebURLs) []AttemptOut {
+func attempts(o fanout.Outcome, urls circleci.WebURLs) []AttemptOut {
 	var out []AttemptOut
 	slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
-	for i, a := range o.Attempts {
+	for i, a := range attemptsOf(o) {
 		ao := AttemptOut{Attempt: i + 1, Status: a.Status, Workflows: []WorkflowOut{}, Reran: a.Reran}
 		for _, w := range a.Workflows {
 			ao.Workflows = append(ao.Workflows, WorkflowOut{Name: w.Name, ID: w.ID, Status: w.Status, URL: urls.Workflow(slug, o.Pipeline.Number, w.ID)})
@@ -92,7 +93,7 @@ func attempts(o runner.Outcome, urls circleci.WebURLs) []AttemptOut {
 	return out
 }
 
-func rerun(o runner.Outcome) *RerunOut {
+func rerun(o fanout.Outcome) *RerunOut {
 	if o.Rerun == nil {
 		return nil
 	}
@@ -100,12 +101,12 @@ func rerun(o runner.Outcome) *RerunOut {
 	return &RerunOut{Workflow: r.Workflow.Name, ID: r.Workflow.ID, WorkflowID: r.NewID, Jobs: r.Jobs, FromFailed: r.Failed}
 }
 
-func artifacts(o runner.Outcome, target string) *[]ArtifactOut {
-	if o.Artifacts == nil {
+func artifacts(o fanout.Outcome, target string) *[]ArtifactOut {
+	if o.Details.Artifacts == nil {
 		return nil
 	}
 	out := []ArtifactOut{}
-	for _, a := range o.Artifacts {
+	for _, a := range o.Details.Artifacts {
 		out = append(out, ArtifactOut{Target: target, Workflow: a.Workflow, Job: a.Job, Path: a.Path, URL: a.URL})
 	}
 	return &out
@@ -113,23 +114,24 @@ func artifacts(o runner.Outcome, target string) *[]ArtifactOut {
 
 // attemptRows are the table's lines of a run with retries: one per
 // attempt, before the workflows of the last one.
-func attemptRows(o runner.Outcome, indent string) []row {
-	if len(o.Attempts) < 2 {
+func attemptRows(o fanout.Outcome, indent string) []row {
+	as := attemptsOf(o)
+	if len(as) < 2 {
 		return nil
 	}
 	var rs []row
-	for i, a := range o.Attempts {
+	for i, a := range as {
 		what := "the last"
 		if len(a.Reran) > 0 {
 			what = "then reran " + strings.Join(a.Reran, ", ") + " from failed"
 		}
-		rs = append(rs, row{"", fmt.Sprintf("%sattempt %d of %d", indent, i+1, len(o.Attempts)), a.Status, "", what})
+		rs = append(rs, row{"", fmt.Sprintf("%sattempt %d of %d", indent, i+1, len(as)), a.Status, "", what})
 	}
 	return rs
 }
 
 // testRows are the failed tests of a job, under it.
-func testRows(ft runner.FailedTests, indent string) []row {
+func testRows(ft wait.FailedTests, indent string) []row {
 	var rs []row
 	for _, t := range ft.Tests {
 		rs = append(rs, row{"", indent + "test " + testName(t), t.Result, "", t.Message})
@@ -156,11 +158,11 @@ func testName(t circleci.Test) string {
 }
 
 // artifactsMarkdown lists the artifacts in the job summary, at most 50.
-func artifactsMarkdown(outs []runner.Outcome, fanout bool) string {
+func artifactsMarkdown(outs []fanout.Outcome, fanout bool) string {
 	var b strings.Builder
 	n := 0
 	for _, o := range outs {
-		for _, a := range o.Artifacts {
+		for _, a := range o.Details.Artifacts {
 			if n++; n > 50 {
 				continue
 			}
@@ -191,7 +193,7 @@ func mdURL(s string) string {
 }
 
 // reran reports a rerun of a workflow.
-func (p *Printer) reran(o runner.Outcome) {
+func (p *Printer) reran(o fanout.Outcome) {
 	r := o.Rerun
 	what := "rerun"
 	switch {
@@ -205,7 +207,15 @@ func (p *Printer) reran(o runner.Outcome) {
 		p.URLs.Workflow(slug, o.Pipeline.Number, r.NewID))
 }
 
-// Retrying reports a retry: attempt n+1 of a run with retries.
-func (p *Printer) Retrying(o runner.Outcome, workflows []string, retries int) {
-	p.line(o.Label, "attempt %d of at most %d: rerunning %s from failed", len(o.Attempts)+1, retries+1, strings.Join(workflows, ", "))
+// Retrying reports a retry: attempt n of a run with retries.
+func (p *Printer) Retrying(o fanout.Outcome, attempt int, workflows []string, retries int) {
+	p.line(o.Label, "attempt %d of at most %d: rerunning %s from failed", attempt, retries+1, strings.Join(workflows, ", "))
+}
+
+// attemptsOf are the waits of an outcome with retries.
+func attemptsOf(o fanout.Outcome) []wait.Attempt {
+	if o.Wait == nil {
+		return nil
+	}
+	return o.Wait.Attempts
 }

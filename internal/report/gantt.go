@@ -7,7 +7,7 @@ import (
 	"unicode"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
 )
 
 // Gantt is a Mermaid gantt chart of the downstream on one time axis: for
@@ -15,7 +15,7 @@ import (
 // of its earlier attempts) and a bar per job; for a fan-out, one bar per
 // target. Failed ones are marked crit. Names from the server are reduced
 // to characters that cannot break the chart. "" when nothing has times.
-func Gantt(outs []runner.Outcome, fanout bool) string {
+func Gantt(outs []fanout.Outcome, fanout bool) string {
 	c := &chart{}
 	if fanout {
 		c.section("targets")
@@ -40,7 +40,8 @@ func Gantt(outs []runner.Outcome, fanout bool) string {
 				continue
 			}
 			c.section(w.Name)
-			for i, a := range o.Attempts[:max(len(o.Attempts)-1, 0)] {
+			as := o.Wait.Attempts
+			for i, a := range as[:max(len(as)-1, 0)] {
 				for _, aw := range a.Workflows {
 					if aw.Name == w.Name && aw.ID != w.ID && !aw.CreatedAt.IsZero() {
 						c.bar(fmt.Sprintf("attempt %d", i+1), workflowTag(aw.Status), aw.CreatedAt, aw.StoppedAt)
@@ -48,7 +49,7 @@ func Gantt(outs []runner.Outcome, fanout bool) string {
 				}
 			}
 			c.bar("workflow "+w.Name, workflowTag(w.Status), w.CreatedAt, w.StoppedAt)
-			jobs, ok := o.Jobs[w.ID]
+			jobs, ok := o.Details.Jobs[w.ID]
 			if !ok {
 				jobs = o.Wait.Jobs[w.ID]
 			}

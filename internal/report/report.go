@@ -15,7 +15,7 @@ import (
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/exit"
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
 
@@ -43,7 +43,7 @@ func (p *Printer) line(label, format string, args ...any) {
 
 // Triggered reports a new pipeline, or CircleCI's reason for creating none,
 // or a rerun.
-func (p *Printer) Triggered(o runner.Outcome) {
+func (p *Printer) Triggered(o fanout.Outcome) {
 	if o.Rerun != nil {
 		p.reran(o)
 		return
@@ -76,7 +76,7 @@ func (p *Printer) Progress(label string, ev wait.Event) {
 
 // Aftermath reports what a wait did on the way out: the workflows it
 // canceled, or that nothing ran at all.
-func (p *Printer) Aftermath(o runner.Outcome) {
+func (p *Printer) Aftermath(o fanout.Outcome) {
 	if o.Wait == nil {
 		return
 	}
@@ -110,7 +110,7 @@ func clockTime(d time.Duration) string {
 
 // Table writes the final table: one row per workflow, and under failed or
 // held workflows their failed or waiting jobs.
-func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout bool) {
+func Table(w io.Writer, outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if fanout {
 		fmt.Fprintln(tw, "TARGET\tPIPELINE / WORKFLOW\tSTATUS\tDURATION\tLINK")
@@ -129,7 +129,7 @@ func Table(w io.Writer, outs []runner.Outcome, urls circleci.WebURLs, fanout boo
 
 // Markdown is the job summary. It leads with the pipeline and how it went,
 // then the table.
-func Markdown(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) string {
+func Markdown(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) string {
 	var b strings.Builder
 	status := Summarize(outs, urls, fanout).Status
 	switch {
@@ -197,7 +197,7 @@ type row struct{ target, workflow, status, duration, link string }
 // pipeline, status, wait and link, or why it was not triggered), with its
 // workflows under it; under a failed or held workflow, its jobs that failed
 // or wait for approval.
-func rows(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) []row {
+func rows(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) []row {
 	var rs []row
 	indent := ""
 	if fanout {
@@ -233,7 +233,7 @@ func rows(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) []row {
 			rs = append(rs, row{"", indent + w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
 			for _, j := range o.Wait.Jobs[w.ID] {
 				rs = append(rs, row{"", indent + "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
-				rs = append(rs, testRows(o.Tests[j.ID], indent+"    ")...)
+				rs = append(rs, testRows(o.Details.Tests[j.ID], indent+"    ")...)
 			}
 		}
 	}
@@ -287,7 +287,7 @@ type Result struct {
 	Results   []Result       `json:"results,omitempty"`
 }
 
-func result(o runner.Outcome, urls circleci.WebURLs) Result {
+func result(o fanout.Outcome, urls circleci.WebURLs) Result {
 	r := Result{Status: o.Status(), Workflows: []WorkflowOut{}, Message: o.Trigger.NotCreated}
 	if o.Err != nil {
 		r.Error = oneLine(o.Err.Error())
@@ -310,7 +310,7 @@ func result(o runner.Outcome, urls circleci.WebURLs) Result {
 
 // Summarize builds the outputs. A fan-out has its targets under results,
 // each with its exit code, and the most severe status at the top.
-func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result {
+func Summarize(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) Result {
 	if !fanout {
 		return result(outs[0], urls)
 	}
@@ -343,7 +343,7 @@ func Summarize(outs []runner.Outcome, urls circleci.WebURLs, fanout bool) Result
 const StatusNoTargets = "no-targets"
 
 // Worst is the process's exit code for a run's outcomes.
-func Worst(outs []runner.Outcome) exit.Code {
+func Worst(outs []fanout.Outcome) exit.Code {
 	codes := make([]exit.Code, len(outs))
 	for i, o := range outs {
 		codes[i] = o.Code

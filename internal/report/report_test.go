@@ -8,7 +8,7 @@ import (
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/exit"
-	"github.com/circleci-trigger/circleci-trigger/internal/runner"
+	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 	"github.com/circleci-trigger/circleci-trigger/wait"
 )
@@ -20,8 +20,8 @@ var (
 
 // failedFanout is a fan-out of two targets: one whose workflow failed on a
 // job and waits on an approval, one that was never triggered.
-func failedFanout() []runner.Outcome {
-	api := runner.Outcome{
+func failedFanout() []fanout.Outcome {
+	api := fanout.Outcome{
 		Label:    "gh/acme/api",
 		Request:  trigger.Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "api"}, Branch: "main"},
 		Pipeline: circleci.Pipeline{ID: "p-1", Number: 7, ProjectSlug: "gh/acme/api", State: "created", CreatedAt: t0},
@@ -39,13 +39,13 @@ func failedFanout() []runner.Outcome {
 		Err:  &wait.DownstreamError{Status: wait.StatusFailed},
 		Code: exit.Failed,
 	}
-	web := runner.Outcome{
+	web := fanout.Outcome{
 		Label:   "gh/acme/web",
 		Request: trigger.Request{Slug: circleci.Slug{VCS: "gh", Org: "acme", Project: "web"}, Tag: "v1"},
 		Err:     &circleci.StatusError{Method: "POST", Path: "/project/gh/acme/web/pipeline", Code: 404, Message: "Project not found"},
 		Code:    exit.NotFound,
 	}
-	return []runner.Outcome{api, web}
+	return []fanout.Outcome{api, web}
 }
 
 func TestTableOfAFanout(t *testing.T) {
@@ -138,7 +138,7 @@ func TestOutputsOfAFanout(t *testing.T) {
 func TestOutputsOfOnePipeline(t *testing.T) {
 	o := failedFanout()[0]
 	o.Err, o.Wait.Status = nil, wait.StatusSuccess
-	outs := outputMap(Summarize([]runner.Outcome{o}, urls, false))
+	outs := outputMap(Summarize([]fanout.Outcome{o}, urls, false))
 	want := map[string]string{
 		"id": "p-1", "number": "7", "state": "created", "created_at": "2026-11-22T10:00:00.000Z",
 		"url": "https://app.circleci.com/pipelines/github/acme/api/7", "status": "success",

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 )
 
 // Request is one request the simulator received, as tests inspect it.
@@ -57,7 +56,7 @@ func (r Request) Token() string { return r.token }
 // serves the API below /api/v2.
 type Server struct {
 	sc     *Scenario
-	clk    clock.Clock
+	clk    circleci.Clock
 	start  time.Time
 	mux    *http.ServeMux
 	closed chan struct{} // closed by Close: hanging requests end
@@ -111,7 +110,7 @@ type workflow struct {
 // New makes a simulator over a normalized copy of sc (later changes to sc
 // do not reach it); clk nil means the real clock. It panics on a scenario
 // that Check refuses.
-func New(sc *Scenario, clk clock.Clock) *Server {
+func New(sc *Scenario, clk circleci.Clock) *Server {
 	sc, err := sc.normalized()
 	if err != nil {
 		panic("sim: scenario: " + err.Error())

@@ -17,14 +17,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/sim"
 )
 
 // Start runs the simulator over sc on loopback for the length of a test and
 // returns it with its base URL (the tool's host). clk nil means the real
 // clock. Build sc as a Go value, or with sim.MustParse for JSON.
-func Start(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Server, string) {
+func Start(tb testing.TB, sc *sim.Scenario, clk circleci.Clock) (*sim.Server, string) {
 	tb.Helper()
 	if err := sc.Check(); err != nil {
 		tb.Fatalf("scenario: %v", err)
@@ -81,7 +81,7 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 }
 
 // StartCounting is Start, and counts the connections clients open to it.
-func StartCounting(tb testing.TB, sc *sim.Scenario, clk clock.Clock) (*sim.Server, string, *atomic.Int64) {
+func StartCounting(tb testing.TB, sc *sim.Scenario, clk circleci.Clock) (*sim.Server, string, *atomic.Int64) {
 	tb.Helper()
 	if err := sc.Check(); err != nil {
 		tb.Fatalf("scenario: %v", err)

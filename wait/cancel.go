@@ -1,0 +1,122 @@
+package wait
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+)
+
+// Cancel cancels the workflows of pipeline p that still run or wait: those
+// of known that are not final (what the caller last read of p), and those
+// a fresh read of p's workflows lists. All cancels go out at once, within
+// grace in total: a CI runner gives a stopped job a few seconds. A fresh
+// read that fails (a rate-limit pause, an error, no time) drops none of
+// known; one that shows a workflow final spares it. While p is still being
+// set up (no workflow yet, or dynamic config's setup), Cancel looks again
+// until grace runs out, so that workflows created meanwhile are canceled
+// too. The cancels do not wait for a rate-limit pause. Cancel returns the
+// workflows it canceled.
+//
+// ctx's values are kept but not its end: the run being stopped has
+// usually ended it. grace 0 is 5s; logf (nil: silent) reports what could
+// not be read or canceled.
+func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known []circleci.Workflow, grace time.Duration, logf func(string, ...any)) []circleci.Workflow {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if grace <= 0 {
+		grace = 5 * time.Second
+	}
+	ctx, done := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer done()
+	k := &canceler{c: c, logf: logf, tried: map[string]bool{}}
+	for round := 0; ; round++ {
+		state := p.State
+		if !p.Final() {
+			if q, err := c.Pipeline(ctx, p.ID); err == nil {
+				state = q.State
+			}
+		}
+		wfs, err := c.Workflows(ctx, p.ID)
+		if err != nil {
+			logf("could not list the workflows to cancel: %v; canceling the %d it last saw running", err, countRunning(known))
+		}
+		k.cancel(ctx, toCancel(known, wfs, err == nil))
+		// Done once the pipeline has its workflows: created, and listing some.
+		if (state == circleci.StateCreated && len(wfs) > 0) || state == circleci.StateErrored ||
+			ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
+			break
+		}
+		if clockOf(c).Sleep(ctx, time.Second) != nil {
+			break
+		}
+	}
+	slices.SortFunc(k.canceled, func(a, b circleci.Workflow) int { return strings.Compare(a.Name, b.Name) })
+	return k.canceled
+}
+
+// countRunning counts the workflows that are not final.
+func countRunning(wfs []circleci.Workflow) int {
+	n := 0
+	for _, w := range wfs {
+		if !w.Final() {
+			n++
+		}
+	}
+	return n
+}
+
+// toCancel are the workflows not final in the fresh list (when it was
+// read), and those not final in known that the fresh list does not show
+// final.
+func toCancel(known, fresh []circleci.Workflow, read bool) []circleci.Workflow {
+	var out []circleci.Workflow
+	for _, w := range known {
+		i := slices.IndexFunc(fresh, func(f circleci.Workflow) bool { return f.ID == w.ID })
+		if !w.Final() && (i < 0 || !fresh[i].Final()) {
+			out = append(out, w)
+		}
+	}
+	if !read {
+		return out
+	}
+	for _, f := range fresh {
+		if !f.Final() && !slices.ContainsFunc(out, func(w circleci.Workflow) bool { return w.ID == f.ID }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// canceler sends each workflow's cancel once, all at once.
+type canceler struct {
+	c        *circleci.Client
+	logf     func(string, ...any)
+	mu       sync.Mutex
+	tried    map[string]bool
+	canceled []circleci.Workflow
+}
+
+func (k *canceler) cancel(ctx context.Context, wfs []circleci.Workflow) {
+	var wg sync.WaitGroup
+	for _, wf := range wfs {
+		if k.tried[wf.ID] {
+			continue
+		}
+		k.tried[wf.ID] = true
+		wg.Go(func() {
+			if err := k.c.CancelWorkflow(ctx, wf.ID); err != nil {
+				k.logf("could not cancel workflow %s: %v", wf.Name, err)
+				return
+			}
+			k.mu.Lock()
+			k.canceled = append(k.canceled, wf)
+			k.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}

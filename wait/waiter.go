@@ -1,0 +1,427 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/circleci-trigger/circleci-trigger/circleci"
+)
+
+// lastLook is how long the poll at the deadline may take to answer.
+const lastLook = 2 * time.Second
+
+// awaitFor bounds how long Options.Await holds the verdict back.
+const awaitFor = time.Minute
+
+// waiter is one wait: its state from poll to poll.
+type waiter struct {
+	c       *circleci.Client
+	clk     circleci.Clock
+	h       hooks
+	o       Options
+	pol     policy
+	res     Result
+	start   time.Time
+	seen    map[string]string // workflow id -> last status
+	unknown map[string]bool   // statuses already logged
+	// setup: the pipeline went through the setup phase of dynamic config,
+	// whether or not its setup workflow carries the tag that says so.
+	setup bool
+	// sawHistory: this wait saw the pipeline before its state was final, so
+	// setup tells the truth; configRead: the config was read for it.
+	sawHistory, configRead bool
+
+	deadline             time.Time
+	b                    *backoff.ExponentialBackOff
+	jitter               *rand.Rand
+	lastChange, lastLine time.Time
+	failingSince         time.Time // API errors since then; zero when it answers
+	lastErr              string
+
+	fetched   bool                 // insights were asked for
+	forecasts map[string]forecast  // by workflow name
+	starts    map[string]time.Time // creation of pipeline and workflows, on our clock
+	polls     int
+}
+
+func (w *waiter) elapsed() time.Duration { return w.clk.Now().Sub(w.start) }
+
+// run polls until a verdict, the deadline or the end of ctx.
+func (w *waiter) run(ctx context.Context) error {
+	w.start = w.clk.Now()
+	w.deadline = w.start.Add(w.o.Timeout)
+	w.lastChange, w.lastLine = w.start, w.start
+	// No request outlasts the deadline (but the last look, at the deadline,
+	// gets a few seconds), nor does a rate-limit pause.
+	reqs, cancel := context.WithTimeout(ctx, w.o.Timeout+lastLook)
+	defer cancel()
+	w.newBackoff()
+	w.history(reqs)
+	if err := w.sleep(ctx, reqs, w.first()); err != nil {
+		return err
+	}
+	for {
+		now, done, err := w.round(ctx, reqs)
+		if done {
+			return err
+		}
+		if !now.Before(w.deadline) {
+			return w.stop(ErrTimeout)
+		}
+		if err := w.sleep(ctx, reqs, w.next(now)); err != nil {
+			return err
+		}
+	}
+}
+
+// newBackoff is the schedule without history: fast for the first minute,
+// then backing off. Jitter keeps many waits from polling in step; it is
+// drawn from the pipeline's id, so that one pipeline's schedule is the
+// same on every run (a benchmark compares schedules on the same draws).
+func (w *waiter) newBackoff() {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = w.o.PollInterval
+	b.MaxInterval = w.o.MaxPollInterval
+	b.Multiplier = 1.5
+	b.RandomizationFactor = 0
+	b.MaxElapsedTime = 0
+	b.Clock = w.clk
+	b.Reset()
+	w.b = b
+	w.jitter = rand.New(rand.NewPCG(idSeed(w.res.Pipeline.ID), 0))
+}
+
+// first is how long to wait before the first poll: a pipeline just
+// triggered is certainly still pending, so after the first interval (or
+// when history says) rather than at once.
+func (w *waiter) first() time.Duration {
+	if p := w.res.Pipeline; p.State != circleci.StatePending && p.State != circleci.StateSetupPending {
+		return 0
+	}
+	if f, ok := w.predicted(w.clk.Now()); ok {
+		return f
+	}
+	if w.h.schedule != nil {
+		return w.h.schedule(0)
+	}
+	return w.o.PollInterval
+}
+
+// sleep waits d, never past the deadline; an end of ctx stops the wait.
+func (w *waiter) sleep(ctx, reqs context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if err := w.clk.Sleep(reqs, min(d, w.deadline.Sub(w.clk.Now()))); err != nil {
+		return w.stop(interruption(ctx))
+	}
+	return nil
+}
+
+// round polls once and judges, at now. done tells that the wait is over,
+// with err its outcome.
+func (w *waiter) round(ctx, reqs context.Context) (now time.Time, done bool, err error) {
+	changed, err := w.poll(reqs)
+	w.polls++
+	if err == nil {
+		w.history(reqs)
+	}
+	now = w.clk.Now()
+	var pause *circleci.PauseError
+	switch {
+	case ctx.Err() != nil:
+		return now, true, w.stop(interruption(ctx))
+	case errors.As(err, &pause), errors.Is(err, context.DeadlineExceeded):
+		return now, true, w.stop(ErrTimeout)
+	case err != nil && !circleci.Transient(err):
+		return now, true, err
+	case err != nil:
+		done, err = w.apiError(now, err)
+		return now, done, err
+	}
+	if !w.failingSince.IsZero() {
+		w.o.Logf("the API answers again")
+		w.failingSince, w.lastErr = time.Time{}, ""
+	}
+	if changed {
+		w.lastChange, w.lastLine = now, now
+		w.b.Reset()
+	} else if now.Sub(w.lastLine) >= w.o.Heartbeat {
+		w.lastLine = now
+		w.o.Progress(Event{Elapsed: w.elapsed(), Waiting: w.pending()})
+	}
+	done, err = w.judge(reqs, now)
+	return now, done, err
+}
+
+// apiError notes an error the API may recover from; it ends the wait once
+// errors have lasted Outage.
+func (w *waiter) apiError(now time.Time, err error) (bool, error) {
+	if w.failingSince.IsZero() {
+		w.failingSince = now
+	}
+	if msg := err.Error(); msg != w.lastErr {
+		w.o.Logf("%v; still waiting", err)
+		w.lastErr = msg
+	}
+	if now.Sub(w.failingSince) >= w.o.Outage {
+		return true, fmt.Errorf("%w (API errors for %s)", err, now.Sub(w.failingSince).Round(time.Second))
+	}
+	return false, nil
+}
+
+// judge decides, from what the last poll saw, whether the wait is over.
+func (w *waiter) judge(ctx context.Context, now time.Time) (bool, error) {
+	if w.awaiting(now) {
+		return false, nil
+	}
+	settled := now.Sub(w.lastChange) >= w.o.Settle
+	v := decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol)
+	if !v.done {
+		return false, nil
+	}
+	switch dynamic, err := w.mayBeSetup(ctx, v); {
+	case err != nil:
+		// Cannot tell yet: no verdict this round.
+		w.o.Logf("could not read the pipeline's config: %v; still waiting", err)
+		return false, nil
+	case dynamic:
+		// What looked like the end may be its setup workflow's.
+		if v = decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol); !v.done {
+			return false, nil
+		}
+	}
+	return true, w.finish(ctx, v)
+}
+
+// awaiting tells that a workflow of Options.Await is not listed yet, and
+// the minute it is given has not passed.
+func (w *waiter) awaiting(now time.Time) bool {
+	if now.Sub(w.start) >= awaitFor {
+		return false
+	}
+	for _, id := range w.o.Await {
+		if _, listed := w.seen[id]; !listed {
+			return true
+		}
+	}
+	return false
+}
+
+// next is how long to wait before the next poll: fast for the first
+// minute, then backing off, or around the predicted ends; never before a
+// rate limit's pause ends (the client holds the request until then).
+func (w *waiter) next(now time.Time) time.Duration {
+	if now.Sub(w.start) < w.o.Fast && w.failingSince.IsZero() {
+		w.b.Reset()
+	}
+	d := min(time.Duration(float64(w.b.NextBackOff())*(0.8+0.4*w.jitter.Float64())), w.o.MaxPollInterval)
+	if f, ok := w.predicted(now); ok && w.failingSince.IsZero() {
+		return f
+	}
+	if w.h.schedule != nil {
+		return w.h.schedule(w.polls)
+	}
+	return d
+}
+
+// setupState tells a pipeline in the setup phase of dynamic config.
+func setupState(state string) bool {
+	return state == circleci.StateSetupPending || state == "setup"
+}
+
+// poll reads the pipeline (until its state is final) and every page of its
+// workflows, and reports whether anything changed.
+func (w *waiter) poll(ctx context.Context) (bool, error) {
+	changed := false
+	if !w.res.Pipeline.Final() {
+		p, err := w.c.Pipeline(ctx, w.res.Pipeline.ID)
+		if err != nil {
+			return false, err
+		}
+		if p.State != w.res.Pipeline.State {
+			changed = true
+			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
+		}
+		w.setup = w.setup || setupState(p.State)
+		w.sawHistory = w.sawHistory || !p.Final()
+		w.res.Pipeline = p
+		if p.State == circleci.StateErrored {
+			return true, nil
+		}
+	}
+	all, err := w.c.Workflows(ctx, w.res.Pipeline.ID)
+	if err != nil {
+		return changed, err
+	}
+	all = only(all, w.o.Only)
+	for _, wf := range all {
+		if w.seen[wf.ID] == wf.Status {
+			continue
+		}
+		changed = true
+		w.seen[wf.ID] = wf.Status
+		if !circleci.KnownStatus(wf.Status) && !w.unknown[wf.Status] {
+			w.unknown[wf.Status] = true
+			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
+		}
+		w.o.Progress(Event{Elapsed: w.elapsed(), Workflow: wf})
+	}
+	w.res.Workflows = latest(w.markSetup(all))
+	return changed, nil
+}
+
+// mayBeSetup checks, once, a verdict of success for a pipeline whose
+// history this wait did not see (found after a lost answer, or waited for
+// by id, already past its setup phase): its config tells whether it used
+// dynamic config, and the workflows are marked again if so. Until the
+// config can be read, there is no verdict: a success must not rest on a
+// guess.
+func (w *waiter) mayBeSetup(ctx context.Context, v verdict) (bool, error) {
+	if w.setup || w.sawHistory || w.configRead || (v.status != StatusSuccess && v.status != StatusNoWorkflows) ||
+		slices.ContainsFunc(w.res.Workflows, func(wf circleci.Workflow) bool { return wf.Tag == "setup" }) {
+		return false, nil
+	}
+	dynamic, err := w.c.DynamicConfig(ctx, w.res.Pipeline.ID)
+	var se *circleci.StatusError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound {
+		dynamic, err = false, nil // an older CircleCI server without the endpoint
+	}
+	if err != nil {
+		return false, err
+	}
+	w.configRead = true
+	if dynamic {
+		w.setup = true
+		w.res.Workflows = latest(w.markSetup(w.res.Workflows))
+	}
+	return dynamic, nil
+}
+
+// markSetup tags the setup workflow of a pipeline that went through the
+// setup phase, when CircleCI did not (older CircleCI server versions):
+// the setup phase runs exactly one workflow, the first one.
+func (w *waiter) markSetup(all []circleci.Workflow) []circleci.Workflow {
+	if !w.setup || len(all) == 0 || slices.ContainsFunc(all, func(wf circleci.Workflow) bool { return wf.Tag == "setup" }) {
+		return all
+	}
+	first := 0
+	for i, wf := range all {
+		if wf.CreatedAt.Before(all[first].CreatedAt) {
+			first = i
+		}
+	}
+	all = slices.Clone(all)
+	all[first].Tag = "setup"
+	return all
+}
+
+// finish records the verdict and fetches the jobs worth showing.
+func (w *waiter) finish(ctx context.Context, v verdict) error {
+	w.res.Status, w.res.Nothing = v.status, v.nothing
+	w.jobs(ctx)
+	switch v.status {
+	case StatusSuccess, StatusNoWorkflows:
+		return nil
+	case StatusOnHold:
+		if w.pol.onHold == HoldSucceed {
+			return nil
+		}
+	case StatusErrored:
+		return &DownstreamError{Status: v.status, Detail: w.res.Pipeline.Errors}
+	}
+	var detail []string
+	for _, wf := range w.res.Workflows {
+		if c := classify(wf.Status, w.pol); c == failed || c == canceled || c == held {
+			detail = append(detail, wf.Name+" "+wf.Status)
+		}
+	}
+	return &DownstreamError{Status: v.status, Detail: detail}
+}
+
+// jobs fetches the jobs of each failed or held workflow, and keeps those
+// that failed or wait for approval. It is best effort: the verdict does
+// not depend on it.
+func (w *waiter) jobs(ctx context.Context) {
+	for _, wf := range w.res.Workflows {
+		switch wf.Status {
+		case "failed", "failing", "error", "unauthorized", "on_hold":
+		default:
+			continue
+		}
+		jobs, err := w.c.Jobs(ctx, wf.ID)
+		if err != nil {
+			w.o.Logf("could not list the jobs of workflow %s: %v", wf.Name, err)
+			continue
+		}
+		if w.res.listed == nil {
+			w.res.listed = map[string][]circleci.Job{}
+		}
+		w.res.listed[wf.ID] = jobs
+		jobs = slices.DeleteFunc(slices.Clone(jobs), func(j circleci.Job) bool { return !failedJob(j.Status) && j.Status != "on_hold" })
+		if len(jobs) > 0 {
+			if w.res.Jobs == nil {
+				w.res.Jobs = map[string][]circleci.Job{}
+			}
+			w.res.Jobs[wf.ID] = jobs
+		}
+	}
+}
+
+// failedJob tells the job statuses that count as failed.
+func failedJob(status string) bool {
+	switch status {
+	case "failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized":
+		return true
+	}
+	return false
+}
+
+// interruption is why ctx ended: another target failed fast, its deadline
+// passed, or the run was interrupted.
+func interruption(ctx context.Context) error {
+	switch {
+	case errors.Is(context.Cause(ctx), ErrStopped):
+		return ErrStopped
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ErrTimeout
+	}
+	return ErrInterrupted
+}
+
+// stop ends a wait early: it names what was still running, and with
+// CancelOnExit cancels it first (not when stopped for another's failure).
+func (w *waiter) stop(kind error) error {
+	switch kind {
+	case ErrTimeout:
+		w.res.Status = StatusTimedOut
+	case ErrInterrupted:
+		w.res.Status = StatusCanceled
+	case ErrStopped:
+		w.res.Status = StatusRunning
+	}
+	if w.o.CancelOnExit && kind != ErrStopped {
+		w.res.Canceled = Cancel(context.Background(), w.c, w.res.Pipeline, w.res.Workflows, w.o.CancelGrace, w.o.Logf)
+	}
+	return &stopError{kind: kind, pending: w.pending()}
+}
+
+// pending names what the wait is waiting for.
+func (w *waiter) pending() []string {
+	var out []string
+	for _, wf := range w.res.Workflows {
+		if classify(wf.Status, policy{onHold: HoldWait}) == running {
+			out = append(out, wf.Name+"="+wf.Status)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "pipeline "+w.res.Pipeline.State)
+	}
+	return out
+}
