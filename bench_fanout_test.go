@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // BenchmarkFanoutScale: triggering 1, 50, 200 and 1000 projects (no
@@ -25,12 +25,12 @@ func BenchmarkFanoutScale(b *testing.B) {
 		targets, limit int
 	}{{1, 1000}, {50, 1000}, {200, 1000}, {1000, 1000}, {1000, 151}, {1000, 1000000}} {
 		b.Run(fmt.Sprintf("%d/limit%d", tc.targets, tc.limit), func(b *testing.B) {
-			sc := &sim.Scenario{Tokens: []string{token}, Latency: sim.Duration(100 * time.Millisecond),
-				RateLimit: &sim.RateLimit{Limit: tc.limit, Window: sim.Duration(time.Second)}}
+			sc := &circlecitest.Scenario{Tokens: []string{token}, Latency: circlecitest.Duration(100 * time.Millisecond),
+				RateLimit: &circlecitest.RateLimit{Limit: tc.limit, Window: circlecitest.Duration(time.Second)}}
 			var targets []string
 			for i := range tc.targets {
 				slug := fmt.Sprintf("gh/acme/svc%d", i)
-				sc.Projects = append(sc.Projects, sim.Project{Slug: slug})
+				sc.Projects = append(sc.Projects, circlecitest.Project{Slug: slug})
 				targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
 			}
 			file := filepath.Join(b.TempDir(), "targets.json")

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // runBinary runs the binary once and returns its wall time and peak RSS.
@@ -77,7 +77,7 @@ func BenchmarkFanout50(b *testing.B) {
 		projects = append(projects, fmt.Sprintf(`{"slug":"gh/acme/svc%d","pipeline":{"workflows":[{"name":"build","duration":"8s"},{"name":"test","duration":"10s"}]}}`, i))
 		targets = append(targets, fmt.Sprintf(`{"project-slug":"gh/acme/svc%d"}`, i))
 	}
-	scenario := sim.MustParse(fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, token, strings.Join(projects, ",")))
+	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, token, strings.Join(projects, ",")))
 	all := "[" + strings.Join(targets, ",") + "]"
 	var singles, fans, ratios, peaks []float64
 	for b.Loop() {
@@ -100,7 +100,7 @@ func BenchmarkFanout50(b *testing.B) {
 // 20-second pipeline to the exit of the process, with default settings,
 // on real time.
 func BenchmarkWaitProcess20s(b *testing.B) {
-	scenario := sim.MustParse(fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, token))
+	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, token))
 	var lags, rates []float64
 	for b.Loop() {
 		simStart := time.Now()

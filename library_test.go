@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // The library as another module uses it: examples/library requires this
@@ -16,8 +16,8 @@ import (
 func TestLibraryFromAnotherModule(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sc.Projects = append(sc.Projects, sim.Project{Slug: "gh/acme/e2e", Parameters: map[string]string{"suite": "string"},
-		Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{{Name: "smoke", Duration: sim.Duration(1500 * time.Millisecond)}}}})
+	sc.Projects = append(sc.Projects, circlecitest.Project{Slug: "gh/acme/e2e", Parameters: map[string]string{"suite": "string"},
+		Pipeline: circlecitest.Timeline{Workflows: []circlecitest.WorkflowSpec{{Name: "smoke", Duration: circlecitest.Duration(1500 * time.Millisecond)}}}})
 	s, host := simtest.Start(t, sc, nil)
 	cmd := exec.Command("go", "run", ".", "gh/acme/e2e", "main")
 	cmd.Dir = "examples/library"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 func fanout(t *testing.T, targets string, extra ...string) *process {
@@ -78,7 +78,7 @@ func TestFanoutOneFailsOneMissing(t *testing.T) {
 func TestFanoutSharesRateLimits(t *testing.T) {
 	t.Parallel()
 	p := fanout(t, `[{"project-slug":"gh/acme/api"},{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`)
-	p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "1", Skip: 2, Count: 1})
+	p.scenario = withFaults(circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "1", Skip: 2, Count: 1})
 	r := p.run()
 	r.expect(t, 0, "429")
 	reqs := r.sim.Requests()
@@ -122,12 +122,12 @@ func TestFanoutSIGTERMCancelsEveryTarget(t *testing.T) {
 
 func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 	t.Parallel()
-	sc := &sim.Scenario{Tokens: []string{token}}
+	sc := &circlecitest.Scenario{Tokens: []string{token}}
 	var targets []string
 	for i := range 50 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
-		sc.Projects = append(sc.Projects, sim.Project{Slug: slug,
-			Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(300 * time.Millisecond)}}}})
+		sc.Projects = append(sc.Projects, circlecitest.Project{Slug: slug,
+			Pipeline: circlecitest.Timeline{Workflows: []circlecitest.WorkflowSpec{{Name: "build", Duration: circlecitest.Duration(300 * time.Millisecond)}}}})
 		targets = append(targets, fmt.Sprintf(`{"project-slug":%q,"parameters":{"n":%d}}`, slug, i))
 	}
 	file := filepath.Join(t.TempDir(), "targets.json")

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 func TestFaultsNeverDuplicateOrLie(t *testing.T) {
@@ -18,28 +18,28 @@ func TestFaultsNeverDuplicateOrLie(t *testing.T) {
 	big := strings.Repeat("x", 5<<20)
 	for _, tc := range []struct {
 		name      string
-		fault     sim.Fault
+		fault     circlecitest.Fault
 		code      int
 		want      []string
 		pipelines int
 	}{
 		{"502 after the pipeline was created, then wait on it",
-			sim.Fault{Method: "POST", Path: "/project/*", Status: 502, Body: "<html><body>502 Bad Gateway</body></html>", ContentType: "text/html", Count: 1, AfterEffect: true},
+			circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 502, Body: "<html><body>502 Bad Gateway</body></html>", ContentType: "text/html", Count: 1, AfterEffect: true},
 			0, []string{"looking for a pipeline it may have created", "the lost request created pipeline #1", "found after a lost answer", "build"}, 1},
 		{"connection dropped before any answer",
-			sim.Fault{Method: "POST", Path: "/project/*", Drop: true, Count: 1},
+			circlecitest.Fault{Method: "POST", Path: "/project/*", Drop: true, Count: 1},
 			0, []string{"connection closed before a complete answer", "no pipeline was created; sending again"}, 1},
 		{"malformed JSON while waiting",
-			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"items": [`, Count: 2},
+			circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"items": [`, Count: 2},
 			0, []string{"unreadable answer", "the API answers again"}, 1},
 		{"HTML error page while waiting",
-			sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 502, Body: "<!DOCTYPE html><html>down</html>", ContentType: "text/html", Count: 3},
+			circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 502, Body: "<!DOCTYPE html><html>down</html>", ContentType: "text/html", Count: 3},
 			0, []string{"502 Bad Gateway", "the API answers again"}, 1},
 		{"oversized answer while waiting",
-			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: big, Count: 1},
+			circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: big, Count: 1},
 			0, []string{"answer larger than"}, 1},
 		{"a workflow list without items",
-			sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"next_page_token": null}`, Count: 1},
+			circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 200, Body: `{"next_page_token": null}`, Count: 1},
 			0, []string{`list answer has no "items" array`}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestRedirectToAnotherHostGetsNoToken(t *testing.T) {
 	}))
 	defer evil.Close()
 	p := cmdline(t, "--project-slug", "gh/acme/api")
-	p.scenario = withFaults(sim.Fault{Method: "POST", Path: "/project/*", Status: 307, Headers: map[string]string{"Location": evil.URL + "/api/v2/project/gh/acme/api/pipeline"}})
+	p.scenario = withFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 307, Headers: map[string]string{"Location": evil.URL + "/api/v2/project/gh/acme/api/pipeline"}})
 	r := p.run()
 	r.expect(t, 4, "refusing to follow a redirect")
 	if got.Load() != 0 {

@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 const wantParams = `{"env": "a&b<c>", "replicas": 2}`
 
 // api is the world's gh/acme/api project, changed by change.
-func api(change func(p *sim.Project), faults ...sim.Fault) *sim.Scenario {
+func api(change func(p *circlecitest.Project), faults ...circlecitest.Fault) *circlecitest.Scenario {
 	sc := withFaults(faults...)
 	for i := range sc.Projects {
 		if sc.Projects[i].Slug == "gh/acme/api" {
@@ -32,12 +32,12 @@ func api(change func(p *sim.Project), faults ...sim.Fault) *sim.Scenario {
 	return sc
 }
 
-func noChange(*sim.Project) {}
+func noChange(*circlecitest.Project) {}
 
 // createdAnyway is a POST that creates the pipeline and then fails: the
 // answer a client must not meet by sending again blindly.
-func createdAnyway(status, count int) sim.Fault {
-	return sim.Fault{Method: "POST", Path: "/project/*", Status: status, Count: count, AfterEffect: true}
+func createdAnyway(status, count int) circlecitest.Fault {
+	return circlecitest.Fault{Method: "POST", Path: "/project/*", Status: status, Count: count, AfterEffect: true}
 }
 
 // Every ambiguous failure ends with exactly one pipeline, adopted.
@@ -45,28 +45,28 @@ func TestAmbiguousTriggerCreatesOnePipeline(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		sc   *sim.Scenario
+		sc   *circlecitest.Scenario
 	}{
 		{"parameter values with & < >", api(noChange, createdAnyway(502, 1))},
-		{"pipeline/mine lags", api(func(p *sim.Project) { p.ListLag = sim.Duration(6 * time.Second) }, createdAnyway(502, 1))},
-		{"every POST fails after creating, and the list lags", api(func(p *sim.Project) { p.ListLag = sim.Duration(6 * time.Second) }, createdAnyway(500, 0))},
-		{"the new pipeline is on the third page", api(func(p *sim.Project) {
-			p.Noise = []sim.Extra{}
+		{"pipeline/mine lags", api(func(p *circlecitest.Project) { p.ListLag = circlecitest.Duration(6 * time.Second) }, createdAnyway(502, 1))},
+		{"every POST fails after creating, and the list lags", api(func(p *circlecitest.Project) { p.ListLag = circlecitest.Duration(6 * time.Second) }, createdAnyway(500, 0))},
+		{"the new pipeline is on the third page", api(func(p *circlecitest.Project) {
+			p.Noise = []circlecitest.Extra{}
 			for range 45 {
-				p.Noise = append(p.Noise, sim.Extra{Parameters: map[string]any{"env": "other"}, After: true})
+				p.Noise = append(p.Noise, circlecitest.Extra{Parameters: map[string]any{"env": "other"}, After: true})
 			}
 		}, createdAnyway(502, 1))},
-		{"the server's clock is behind", func() *sim.Scenario {
+		{"the server's clock is behind", func() *circlecitest.Scenario {
 			sc := api(noChange, createdAnyway(502, 1))
-			sc.ClockSkew = sim.Duration(-3 * time.Minute)
+			sc.ClockSkew = circlecitest.Duration(-3 * time.Minute)
 			return sc
 		}()},
-		{"the server's clock is ahead", func() *sim.Scenario {
+		{"the server's clock is ahead", func() *circlecitest.Scenario {
 			sc := api(noChange, createdAnyway(502, 1))
-			sc.ClockSkew = sim.Duration(3 * time.Minute)
+			sc.ClockSkew = circlecitest.Duration(3 * time.Minute)
 			return sc
 		}()},
-		{"an answer lost after a long delay", api(noChange, sim.Fault{Method: "POST", Path: "/project/*", Delay: sim.Duration(40 * time.Second), Drop: true, Count: 1, AfterEffect: true})},
+		{"an answer lost after a long delay", api(noChange, circlecitest.Fault{Method: "POST", Path: "/project/*", Delay: circlecitest.Duration(40 * time.Second), Drop: true, Count: 1, AfterEffect: true})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -89,30 +89,30 @@ func TestAmbiguousTriggerCreatesOnePipeline(t *testing.T) {
 // makes look new, or one another target already claimed.
 func TestNeverAdoptsAnotherPipeline(t *testing.T) {
 	t.Parallel()
-	lost := sim.Fault{Method: "POST", Path: "/project/*", Status: 502, Count: 1} // nothing created
-	throttled := sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "20", Count: 1}
+	lost := circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 502, Count: 1} // nothing created
+	throttled := circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "20", Count: 1}
 	for _, tc := range []struct {
 		name string
-		sc   *sim.Scenario
+		sc   *circlecitest.Scenario
 	}{
-		{"same user and branch, a requested parameter missing", api(func(p *sim.Project) {
-			p.Noise = []sim.Extra{{Parameters: map[string]any{}, After: true}}
+		{"same user and branch, a requested parameter missing", api(func(p *circlecitest.Project) {
+			p.Noise = []circlecitest.Extra{{Parameters: map[string]any{}, After: true}}
 		}, createdAnyway(502, 1))},
-		{"same user and branch, another value", api(func(p *sim.Project) {
-			p.Noise = []sim.Extra{{Parameters: map[string]any{"env": "prod", "replicas": 2}, After: true}}
+		{"same user and branch, another value", api(func(p *circlecitest.Project) {
+			p.Noise = []circlecitest.Extra{{Parameters: map[string]any{"env": "prod", "replicas": 2}, After: true}}
 		}, createdAnyway(502, 1))},
-		{"an older look-alike, the server's clock ahead", func() *sim.Scenario {
-			sc := api(func(p *sim.Project) {
-				p.Seed = []sim.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
+		{"an older look-alike, the server's clock ahead", func() *circlecitest.Scenario {
+			sc := api(func(p *circlecitest.Project) {
+				p.Seed = []circlecitest.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
 			}, throttled, lost)
-			sc.ClockSkew = sim.Duration(3 * time.Minute)
+			sc.ClockSkew = circlecitest.Duration(3 * time.Minute)
 			return sc
 		}()},
-		{"a look-alike of another project in the list", api(func(p *sim.Project) {
-			p.Seed = []sim.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}, Slug: "gh/acme/web"}}
+		{"a look-alike of another project in the list", api(func(p *circlecitest.Project) {
+			p.Seed = []circlecitest.Extra{{Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}, Slug: "gh/acme/web"}}
 		}, throttled, lost)},
-		{"another user's look-alike", api(func(p *sim.Project) {
-			p.Seed = []sim.Extra{{Actor: "someone-else", Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
+		{"another user's look-alike", api(func(p *circlecitest.Project) {
+			p.Seed = []circlecitest.Extra{{Actor: "someone-else", Branch: "main", Parameters: map[string]any{"env": "a&b<c>", "replicas": 2}}}
 		}, throttled, lost)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestFanoutTargetsNeverShareAPipeline(t *testing.T) {
 func TestRetryAfterBeyondTheDeadline(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "10s")
-	p.scenario = withFaults(sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "300", Count: 1})
+	p.scenario = withFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "300", Count: 1})
 	r := p.run()
 	r.expect(t, 4, "429", "10s")
 	if r.elapsed > 11*time.Second {
@@ -166,14 +166,14 @@ func TestRetryAfterBeyondTheDeadline(t *testing.T) {
 // --pipeline-id rides out a server error on its first read.
 func TestExistingPipelineSurvivesAFirstError(t *testing.T) {
 	t.Parallel()
-	for _, f := range []sim.Fault{
+	for _, f := range []circlecitest.Fault{
 		{Method: "GET", Path: "/pipeline/*", Status: 500, Count: 1},
 		{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "2", Count: 1},
 	} {
 		p := cmdline(t)
 		p.scenario = withFaults(f)
-		p.prepare = func(s *sim.Server) {
-			id, err := s.CreateAs(sim.DefaultUser, "gh/acme/web", "main", nil)
+		p.prepare = func(s *circlecitest.Simulator) {
+			id, err := s.CreateAs(circlecitest.DefaultUser, "gh/acme/web", "main", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +193,7 @@ func TestSetupWorkflowWithoutTag(t *testing.T) {
 	for i := range p.scenario.Projects {
 		if p.scenario.Projects[i].Slug == "gh/acme/dynamic" {
 			p.scenario.Projects[i].Pipeline.Workflows[0].HideTag = true
-			p.scenario.Projects[i].Pipeline.Workflows[1].Appear = sim.Duration(5 * time.Second)
+			p.scenario.Projects[i].Pipeline.Workflows[1].Appear = circlecitest.Duration(5 * time.Second)
 		}
 	}
 	r := p.run()
@@ -226,14 +226,14 @@ func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, 
 // the job summary, nor carry the token out.
 var hostileNames = []string{"::warning::pwned", "::stop-commands::resume", "build | test\n::error::forged\nstatus<<EOF", "leak " + token}
 
-func hostileWorld() *sim.Scenario {
-	sc := api(func(p *sim.Project) {
+func hostileWorld() *circlecitest.Scenario {
+	sc := api(func(p *circlecitest.Project) {
 		p.Pipeline.Workflows = nil
 		for _, n := range hostileNames {
-			p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: n, Duration: sim.Duration(3 * time.Second),
-				Status: "failed", Jobs: []sim.JobSpec{{Name: n, Status: "failed"}}})
+			p.Pipeline.Workflows = append(p.Pipeline.Workflows, circlecitest.WorkflowSpec{Name: n, Duration: circlecitest.Duration(3 * time.Second),
+				Status: "failed", Jobs: []circlecitest.JobSpec{{Name: n, Status: "failed"}}})
 		}
-	}, sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 500, EchoToken: true, Count: 1})
+	}, circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 500, EchoToken: true, Count: 1})
 	return sc
 }
 

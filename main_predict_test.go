@@ -10,26 +10,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 // history is a project whose 10-minute build has insights (or not).
-func history(runs int, wfs ...sim.WorkflowSpec) *sim.Scenario {
-	sc := &sim.Scenario{Tokens: []string{token}, Seed: 7}
+func history(runs int, wfs ...circlecitest.WorkflowSpec) *circlecitest.Scenario {
+	sc := &circlecitest.Scenario{Tokens: []string{token}, Seed: 7}
 	if len(wfs) == 0 {
-		wfs = []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(10 * time.Minute), Spread: 0.05}}
+		wfs = []circlecitest.WorkflowSpec{{Name: "build", Duration: circlecitest.Duration(10 * time.Minute), Spread: 0.05}}
 	}
-	p := sim.Project{Slug: "gh/acme/api", Pipeline: sim.Timeline{Workflows: wfs}}
+	p := circlecitest.Project{Slug: "gh/acme/api", Pipeline: circlecitest.Timeline{Workflows: wfs}}
 	if runs > 0 {
-		p.Insights = &sim.Insights{Runs: runs}
+		p.Insights = &circlecitest.Insights{Runs: runs}
 	}
-	sc.Projects = []sim.Project{p}
+	sc.Projects = []circlecitest.Project{p}
 	return sc
 }
 
 func TestPredictedWaitPollsLessAndExitsPromptly(t *testing.T) {
 	t.Parallel()
-	run := func(sc *sim.Scenario) result {
+	run := func(sc *circlecitest.Scenario) result {
 		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait")
 		p.scenario = sc
 		return p.run()
@@ -73,8 +73,8 @@ func TestNoHistoryFallsBackToBackoff(t *testing.T) {
 func TestEarlyFailureSeenWithinMaxPollInterval(t *testing.T) {
 	t.Parallel()
 	// History says 30 minutes; this run fails after 2.
-	sc := history(50, sim.WorkflowSpec{Name: "build", Duration: sim.Duration(30 * time.Minute), Spread: 0.05})
-	sc.Projects[0].Pipeline.Workflows[0].Steps = []sim.Step{{At: 0, Status: "running"}, {At: sim.Duration(2 * time.Minute), Status: "failed"}}
+	sc := history(50, circlecitest.WorkflowSpec{Name: "build", Duration: circlecitest.Duration(30 * time.Minute), Spread: 0.05})
+	sc.Projects[0].Pipeline.Workflows[0].Steps = []circlecitest.Step{{At: 0, Status: "running"}, {At: circlecitest.Duration(2 * time.Minute), Status: "failed"}}
 	p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "30s")
 	p.scenario = sc
 	r := p.run()
@@ -86,11 +86,11 @@ func TestEarlyFailureSeenWithinMaxPollInterval(t *testing.T) {
 
 func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 	t.Parallel()
-	sc := &sim.Scenario{Tokens: []string{token}}
+	sc := &circlecitest.Scenario{Tokens: []string{token}}
 	var targets []string
 	for i := range 10 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
-		sc.Projects = append(sc.Projects, sim.Project{Slug: slug})
+		sc.Projects = append(sc.Projects, circlecitest.Project{Slug: slug})
 		targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
 	}
 	all := "[" + strings.Join(targets, ",") + "]"
@@ -129,12 +129,12 @@ func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 // announced a limit: a limit below it could still see a 429, once.)
 func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
 	t.Parallel()
-	sc := &sim.Scenario{Tokens: []string{token}, RateLimit: &sim.RateLimit{Limit: 40, Window: sim.Duration(10 * time.Second)}}
+	sc := &circlecitest.Scenario{Tokens: []string{token}, RateLimit: &circlecitest.RateLimit{Limit: 40, Window: circlecitest.Duration(10 * time.Second)}}
 	var targets []string
 	for i := range 30 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
-		sc.Projects = append(sc.Projects, sim.Project{Slug: slug,
-			Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(20 * time.Second)}}}})
+		sc.Projects = append(sc.Projects, circlecitest.Project{Slug: slug,
+			Pipeline: circlecitest.Timeline{Workflows: []circlecitest.WorkflowSpec{{Name: "build", Duration: circlecitest.Duration(20 * time.Second)}}}})
 		targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
 	}
 	p := fanout(t, "["+strings.Join(targets, ",")+"]", "--wait")

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 // rerunsJSON: a flaky workflow that passes when rerun, one that always
@@ -59,13 +59,13 @@ func failedTests(n int) string {
 
 func reruns(t *testing.T, args ...string) *process {
 	p := cmdline(t, args...)
-	p.scenario = sim.MustParse(rerunsJSON)
+	p.scenario = circlecitest.MustParse(rerunsJSON)
 	return p
 }
 
 func githubReruns(t *testing.T, inputs map[string]string) *process {
 	p := github(t, inputs)
-	p.scenario = sim.MustParse(rerunsJSON)
+	p.scenario = circlecitest.MustParse(rerunsJSON)
 	return p
 }
 
@@ -180,7 +180,7 @@ func TestRetryFailedGivesUpAfterNReruns(t *testing.T) {
 }
 
 // jobsOf asks the simulator for a workflow's jobs, as the test's own view.
-func jobsOf(t *testing.T, s *sim.Server, workflowID string) map[string]string {
+func jobsOf(t *testing.T, s *circlecitest.Simulator, workflowID string) map[string]string {
 	t.Helper()
 	req := httptest.NewRequest("GET", "/api/v2/workflow/"+workflowID+"/job", nil)
 	req.Header.Set("Circle-Token", token)

@@ -36,7 +36,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 func TestFaultSchedule(t *testing.T) {
@@ -60,7 +60,7 @@ func TestFaultSchedule(t *testing.T) {
 
 // schedule is one seed's draw.
 type schedule struct {
-	sc          *sim.Scenario
+	sc          *circlecitest.Scenario
 	slugs       []string
 	args        []string
 	action      bool
@@ -74,12 +74,12 @@ type schedule struct {
 func draw(seed uint64) schedule {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	chance := func(p float64) bool { return rng.Float64() < p }
-	between := func(lo, hi time.Duration) sim.Duration {
-		return sim.Duration(lo + time.Duration(rng.Int64N(int64(hi-lo)+1)))
+	between := func(lo, hi time.Duration) circlecitest.Duration {
+		return circlecitest.Duration(lo + time.Duration(rng.Int64N(int64(hi-lo)+1)))
 	}
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 
-	s := schedule{sc: &sim.Scenario{Tokens: []string{token}, PageSize: 2 + rng.IntN(19)}}
+	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{token}, PageSize: 2 + rng.IntN(19)}}
 	if chance(0.3) {
 		s.sc.ClockSkew = between(-5*time.Minute, 5*time.Minute)
 	}
@@ -87,70 +87,70 @@ func draw(seed uint64) schedule {
 	for i := range targets {
 		slug := fmt.Sprintf("gh/acme/p%d", i)
 		s.slugs = append(s.slugs, slug)
-		p := sim.Project{Slug: slug, Parameters: map[string]string{"n": "integer"},
-			Pipeline: sim.Timeline{CreatedAfter: between(100*time.Millisecond, 3*time.Second)}}
+		p := circlecitest.Project{Slug: slug, Parameters: map[string]string{"n": "integer"},
+			Pipeline: circlecitest.Timeline{CreatedAfter: between(100*time.Millisecond, 3*time.Second)}}
 		if chance(0.3) {
 			p.ListLag = between(0, 8*time.Second)
 		}
 		if chance(0.3) {
 			for range 1 + rng.IntN(30) {
-				p.Noise = append(p.Noise, sim.Extra{Parameters: map[string]any{"n": 1000 + rng.IntN(9)}, After: chance(0.5)})
+				p.Noise = append(p.Noise, circlecitest.Extra{Parameters: map[string]any{"n": 1000 + rng.IntN(9)}, After: chance(0.5)})
 			}
 		}
 		if chance(0.08) {
-			p.Pipeline.Errors = []sim.PipelineError{{Type: "config", Message: "Unexpected argument(s): x"}}
+			p.Pipeline.Errors = []circlecitest.PipelineError{{Type: "config", Message: "Unexpected argument(s): x"}}
 		}
 		if chance(0.2) { // dynamic config
 			st := pick("success", "success", "success", "failed")
-			p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: "setup", Tag: "setup", HideTag: chance(0.5),
+			p.Pipeline.Workflows = append(p.Pipeline.Workflows, circlecitest.WorkflowSpec{Name: "setup", Tag: "setup", HideTag: chance(0.5),
 				Duration: between(time.Second, 10*time.Second), Status: st})
 		}
 		for j := range rng.IntN(4) {
-			w := sim.WorkflowSpec{Name: fmt.Sprintf("w%d", j), Appear: between(200*time.Millisecond, 10*time.Second),
+			w := circlecitest.WorkflowSpec{Name: fmt.Sprintf("w%d", j), Appear: between(200*time.Millisecond, 10*time.Second),
 				Duration: between(time.Second, 20*time.Minute),
 				Status:   pick("success", "success", "success", "success", "failed", "failed", "canceled", "not_run", "error")}
 			if chance(0.12) {
-				w.Steps = []sim.Step{{At: 0, Status: "on_hold"}}
+				w.Steps = []circlecitest.Step{{At: 0, Status: "on_hold"}}
 			}
 			p.Pipeline.Workflows = append(p.Pipeline.Workflows, w)
 			if chance(0.15) { // a rerun, listed later under the same name
-				p.Pipeline.Workflows = append(p.Pipeline.Workflows, sim.WorkflowSpec{Name: w.Name,
-					Appear:   w.Appear + sim.Duration(time.Duration(w.Duration)+2*time.Second) + between(0, 10*time.Second),
+				p.Pipeline.Workflows = append(p.Pipeline.Workflows, circlecitest.WorkflowSpec{Name: w.Name,
+					Appear:   w.Appear + circlecitest.Duration(time.Duration(w.Duration)+2*time.Second) + between(0, 10*time.Second),
 					Duration: between(time.Second, 5*time.Minute), Status: pick("success", "failed")})
 			}
 		}
 		s.sc.Projects = append(s.sc.Projects, p)
 	}
-	faults := []func() sim.Fault{
-		func() sim.Fault {
-			return sim.Fault{Method: "POST", Path: "/project/*", Status: 500 + rng.IntN(4), AfterEffect: chance(0.6), Count: 1 + rng.IntN(3)}
+	faults := []func() circlecitest.Fault{
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 500 + rng.IntN(4), AfterEffect: chance(0.6), Count: 1 + rng.IntN(3)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "POST", Path: "/project/*", Drop: true, AfterEffect: chance(0.5), Count: 1}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "POST", Path: "/project/*", Drop: true, AfterEffect: chance(0.5), Count: 1}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "POST", Path: "/project/*", Delay: between(time.Second, 40*time.Second), Drop: true, AfterEffect: true, Count: 1}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "POST", Path: "/project/*", Delay: between(time.Second, 40*time.Second), Drop: true, AfterEffect: true, Count: 1}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(400)), Count: 1}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(400)), Count: 1}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: pick502(rng), Count: 1 + rng.IntN(6), Skip: rng.IntN(5)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: pick502(rng), Count: 1 + rng.IntN(6), Skip: rng.IntN(5)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(300)), Count: 1, Skip: rng.IntN(5)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: strconv.Itoa(1 + rng.IntN(300)), Count: 1, Skip: rng.IntN(5)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Truncate: 1 + rng.IntN(40), Count: 1, Skip: rng.IntN(5)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Truncate: 1 + rng.IntN(40), Count: 1, Skip: rng.IntN(5)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Endless: pick("empty", "repeat"), Count: 1, Skip: rng.IntN(5)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Endless: pick("empty", "repeat"), Count: 1, Skip: rng.IntN(5)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Status: 500, Count: 1 + rng.IntN(3)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Status: 500, Count: 1 + rng.IntN(3)}
 		},
-		func() sim.Fault {
-			return sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 500, EchoToken: true, Count: 1, Skip: rng.IntN(5)}
+		func() circlecitest.Fault {
+			return circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 500, EchoToken: true, Count: 1, Skip: rng.IntN(5)}
 		},
 	}
 	for range rng.IntN(4) {
@@ -280,13 +280,13 @@ type truth struct {
 	workflows []circleci.Workflow // the newest of each name
 }
 
-func truthOf(t *testing.T, s *sim.Server, id string, at time.Duration) truth {
+func truthOf(t *testing.T, s *circlecitest.Simulator, id string, at time.Duration) truth {
 	t.Helper()
 	state, all, ok := s.Truth(id, at)
 	if !ok {
 		t.Fatalf("no pipeline %s", id)
 	}
-	newest := map[string]sim.WorkflowTruth{}
+	newest := map[string]circlecitest.WorkflowTruth{}
 	for _, w := range all {
 		if n, ok := newest[w.Name]; !ok || w.Created.After(n.Created) {
 			newest[w.Name] = w

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 // signalWhen sends SIGTERM once ready says so (checked every 20ms), and
 // again after again if again is not zero.
-func signalWhen(t *testing.T, ready func(*sim.Server) bool, again time.Duration) func(*exec.Cmd, *sim.Server) {
-	return func(cmd *exec.Cmd, s *sim.Server) {
+func signalWhen(t *testing.T, ready func(*circlecitest.Simulator) bool, again time.Duration) func(*exec.Cmd, *circlecitest.Simulator) {
+	return func(cmd *exec.Cmd, s *circlecitest.Simulator) {
 		deadline := time.Now().Add(20 * time.Second)
 		for !ready(s) {
 			if time.Now().After(deadline) {
@@ -37,15 +37,15 @@ func signalWhen(t *testing.T, ready func(*sim.Server) bool, again time.Duration)
 
 // arrived reports requests that reached the simulator (their answer may
 // still be on its way).
-func arrived(method, path string, n int) func(*sim.Server) bool {
-	return func(s *sim.Server) bool { return s.Arrived(method, path) >= n }
+func arrived(method, path string, n int) func(*circlecitest.Simulator) bool {
+	return func(s *circlecitest.Simulator) bool { return s.Arrived(method, path) >= n }
 }
 
 // slowWorld has a project whose three workflows run for an hour.
-func slowWorld(faults ...sim.Fault) *sim.Scenario {
+func slowWorld(faults ...circlecitest.Fault) *circlecitest.Scenario {
 	sc := withFaults(faults...)
-	sc.Projects = append(sc.Projects, sim.Project{Slug: "gh/acme/long", Pipeline: sim.Timeline{Workflows: []sim.WorkflowSpec{
-		{Name: "a", Duration: sim.Duration(time.Hour)}, {Name: "b", Duration: sim.Duration(time.Hour)}, {Name: "c", Duration: sim.Duration(time.Hour)}}}})
+	sc.Projects = append(sc.Projects, circlecitest.Project{Slug: "gh/acme/long", Pipeline: circlecitest.Timeline{Workflows: []circlecitest.WorkflowSpec{
+		{Name: "a", Duration: circlecitest.Duration(time.Hour)}, {Name: "b", Duration: circlecitest.Duration(time.Hour)}, {Name: "c", Duration: circlecitest.Duration(time.Hour)}}}})
 	return sc
 }
 
@@ -66,7 +66,7 @@ func canceledAll(t *testing.T, r result, n int) {
 func TestSignalWhileTheTriggerIsInFlight(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
-	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/project/*", Delay: sim.Duration(1500 * time.Millisecond)})
+	p.scenario = slowWorld(circlecitest.Fault{Method: "POST", Path: "/project/*", Delay: circlecitest.Duration(1500 * time.Millisecond)})
 	p.signal = signalWhen(t, arrived("POST", "/project/*", 1), 0)
 	r := p.run()
 	canceledAll(t, r, 3)
@@ -89,9 +89,9 @@ func TestSignalBeforeTheFirstPoll(t *testing.T) {
 func TestSignalDuringARateLimitPause(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
-	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "120", Skip: 1, Count: 1})
+	p.scenario = slowWorld(circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "120", Skip: 1, Count: 1})
 	var reads atomic.Int32
-	p.interruptOn = func(q sim.Request) bool { // the read answered with the 429
+	p.interruptOn = func(q circlecitest.Request) bool { // the read answered with the 429
 		return q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") && reads.Add(1) == 2
 	}
 	r := p.run()
@@ -106,8 +106,8 @@ func TestSignalDuringARateLimitPause(t *testing.T) {
 func TestCancelsAreSentTogether(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
-	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/workflow/*/cancel", Delay: sim.Duration(2 * time.Second)})
-	p.interruptOn = func(q sim.Request) bool { return q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") }
+	p.scenario = slowWorld(circlecitest.Fault{Method: "POST", Path: "/workflow/*/cancel", Delay: circlecitest.Duration(2 * time.Second)})
+	p.interruptOn = func(q circlecitest.Request) bool { return q.Method == "GET" && strings.HasSuffix(q.Path, "/workflow") }
 	r := p.run()
 	canceledAll(t, r, 3)
 	var at []time.Duration
@@ -123,8 +123,8 @@ func TestCancelsAreSentTogether(t *testing.T) {
 func TestSecondSignalEndsAtOnce(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit")
-	p.scenario = slowWorld(sim.Fault{Method: "POST", Path: "/workflow/*/cancel", Hang: sim.Duration(time.Minute)})
-	p.signal = signalWhen(t, func(s *sim.Server) bool { return s.Count("GET", "/pipeline/*/workflow") >= 1 }, 500*time.Millisecond)
+	p.scenario = slowWorld(circlecitest.Fault{Method: "POST", Path: "/workflow/*/cancel", Hang: circlecitest.Duration(time.Minute)})
+	p.signal = signalWhen(t, func(s *circlecitest.Simulator) bool { return s.Count("GET", "/pipeline/*/workflow") >= 1 }, 500*time.Millisecond)
 	start := time.Now()
 	r := p.run()
 	if r.code != -1 || time.Since(start) > 20*time.Second {
@@ -137,7 +137,7 @@ func TestSecondSignalEndsAtOnce(t *testing.T) {
 func TestHangingRequestEndsAtTheTimeout(t *testing.T) {
 	t.Parallel()
 	p := cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--timeout", "3s")
-	p.scenario = slowWorld(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Hang: sim.Duration(time.Minute)})
+	p.scenario = slowWorld(circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Hang: circlecitest.Duration(time.Minute)})
 	r := p.run()
 	r.expect(t, 8, "timed out")
 	// The poll at the deadline gets two seconds to answer.

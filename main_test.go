@@ -23,9 +23,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 	"github.com/circleci-trigger/circleci-trigger/internal/cli"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 var binary string
@@ -36,10 +36,10 @@ const token = "fake-token-3f9c2a71-not-real"
 
 // world is the scenario most tests share: each project behaves one way.
 // Tests that need more change a copy of it.
-func world() *sim.Scenario { return sim.MustParse(worldJSON) }
+func world() *circlecitest.Scenario { return circlecitest.MustParse(worldJSON) }
 
 // withFaults is the world with faults injected.
-func withFaults(faults ...sim.Fault) *sim.Scenario {
+func withFaults(faults ...circlecitest.Fault) *circlecitest.Scenario {
 	sc := world()
 	sc.Faults = faults
 	return sc
@@ -89,7 +89,7 @@ type result struct {
 	stdout, stderr string
 	outputs        map[string]string
 	summary        string
-	sim            *sim.Server
+	sim            *circlecitest.Simulator
 	elapsed        time.Duration // in-process: time on the fake clock
 	host           string        // the simulator's address
 }
@@ -97,17 +97,17 @@ type result struct {
 // runner is how a process is started: CLI, GitHub Actions or CircleCI.
 type process struct {
 	t           *testing.T
-	scenario    *sim.Scenario
+	scenario    *circlecitest.Scenario
 	env         map[string]string
 	args        []string
-	shell       string                       // set: run this script with bash instead of the binary
-	signal      func(*exec.Cmd, *sim.Server) // optional: act while it runs
-	process     bool                         // run the built binary, on the real clock
-	transport   http.RoundTripper            // in-process: nil, or one that fails as a network would
-	prepare     func(*sim.Server)            // in-process: set the simulator up, e.g. add to args
-	interrupt   int                          // in-process: interrupt the run as this request arrives (1: the first)
-	interruptOn func(sim.Request) bool       // in-process: interrupt the run as a request it says yes to arrives
-	advance     time.Duration                // in-process: let this much time pass before the run
+	shell       string                                   // set: run this script with bash instead of the binary
+	signal      func(*exec.Cmd, *circlecitest.Simulator) // optional: act while it runs
+	process     bool                                     // run the built binary, on the real clock
+	transport   http.RoundTripper                        // in-process: nil, or one that fails as a network would
+	prepare     func(*circlecitest.Simulator)            // in-process: set the simulator up, e.g. add to args
+	interrupt   int                                      // in-process: interrupt the run as this request arrives (1: the first)
+	interruptOn func(circlecitest.Request) bool          // in-process: interrupt the run as a request it says yes to arrives
+	advance     time.Duration                            // in-process: let this much time pass before the run
 }
 
 func cmdline(t *testing.T, args ...string) *process {
@@ -167,7 +167,7 @@ func (p *process) runInProcess() result {
 	dir := t.TempDir()
 	var r result
 	synctest.Test(t, func(*testing.T) {
-		s := sim.New(p.scenario, nil)
+		s := circlecitest.NewSimulator(p.scenario, nil)
 		defer s.Close()
 		if p.prepare != nil {
 			p.prepare(s)
@@ -179,7 +179,7 @@ func (p *process) runInProcess() result {
 		maps.Copy(env, p.env)
 		transport := p.transport
 		if transport == nil {
-			transport = simtest.Transport(s)
+			transport = s.Transport()
 		}
 		var stdout, stderr bytes.Buffer
 		cmd := &cli.Command{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, Version: "test",
@@ -187,7 +187,7 @@ func (p *process) runInProcess() result {
 		ctx, interrupt := context.WithCancel(context.Background())
 		defer interrupt()
 		var n atomic.Int32
-		s.Observe(func(q sim.Request) {
+		s.Observe(func(q circlecitest.Request) {
 			nth := n.Add(1) == int32(p.interrupt)
 			if nth || (p.interruptOn != nil && p.interruptOn(q)) {
 				interrupt() // as a SIGTERM would
@@ -239,7 +239,7 @@ func (p *process) runProcess() result {
 	return p.result(dir, s, code, stdout.String(), stderr.String())
 }
 
-func (p *process) result(dir string, s *sim.Server, code int, stdout, stderr string) result {
+func (p *process) result(dir string, s *circlecitest.Simulator, code int, stdout, stderr string) result {
 	r := result{code: code, stdout: stdout, stderr: stderr, sim: s, outputs: map[string]string{}}
 	if b, err := os.ReadFile(filepath.Join(dir, "output")); err == nil {
 		r.outputs = parseOutputs(p.t, string(b))
@@ -272,7 +272,7 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 	return out
 }
 
-func (r result) requests(method, pathGlob string) []sim.Request {
+func (r result) requests(method, pathGlob string) []circlecitest.Request {
 	return r.sim.Matching(method, pathGlob)
 }
 
@@ -289,7 +289,7 @@ func (r result) expect(t *testing.T, code int, wantOut ...string) {
 	}
 }
 
-func body(t *testing.T, q sim.Request) map[string]any {
+func body(t *testing.T, q circlecitest.Request) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(q.Body, &m); err != nil {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // fast: the shortest polls the command accepts (time is fake in-process).
@@ -81,7 +81,7 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"429 with Retry-After", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "1", Body: "Rate limited.", Count: 1})
+			p.scenario = withFaults(circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "1", Body: "Rate limited.", Count: 1})
 			return p
 		}, 0, []string{"429 Too Many Requests: Rate limited.", "still waiting"}, func(t *testing.T, r result) {
 			reqs := r.sim.Requests()
@@ -93,7 +93,7 @@ func TestWaitOutcomes(t *testing.T) {
 		}},
 		{"burst of 503s", func(t *testing.T) *process {
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = withFaults(sim.Fault{Method: "GET", Path: "/pipeline/*", Status: 503, Count: 5})
+			p.scenario = withFaults(circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 503, Count: 5})
 			return p
 		}, 0, []string{"503 Service Unavailable", "the API answers again"}, nil},
 		{"timeout without cancel", func(t *testing.T) *process { return waitFor(t, "gh/acme/slow", "--timeout", "1500ms") }, 8,
@@ -123,8 +123,8 @@ func TestWaitOutcomes(t *testing.T) {
 
 // sigterm sends SIGTERM once the simulator has listed running workflows
 // to the process want times.
-func sigterm(t *testing.T, want int) func(*exec.Cmd, *sim.Server) {
-	return func(cmd *exec.Cmd, s *sim.Server) {
+func sigterm(t *testing.T, want int) func(*exec.Cmd, *circlecitest.Simulator) {
+	return func(cmd *exec.Cmd, s *circlecitest.Simulator) {
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
 			n := 0

@@ -20,7 +20,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 // token is what the simulator accepts; obviously not a CircleCI token.
@@ -157,17 +157,17 @@ func copyTree(src, dst string) error {
 }
 
 // simulator serves testdata/scenario.json on a loopback port.
-func simulator(t *testing.T) (*sim.Server, string) {
+func simulator(t *testing.T) (*circlecitest.Simulator, string) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/scenario.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := sim.Parse(b)
+	sc, err := circlecitest.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sim.New(sc, nil)
+	s := circlecitest.NewSimulator(sc, nil)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return s, srv.URL
@@ -345,7 +345,7 @@ func (r *actRun) step(t *testing.T, id string) *step {
 	return s
 }
 
-func bodyOf(t *testing.T, q sim.Request) map[string]any {
+func bodyOf(t *testing.T, q circlecitest.Request) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(q.Body, &m); err != nil {

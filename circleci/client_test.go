@@ -11,11 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
 	"github.com/tidwall/gjson"
 )
 
@@ -109,11 +109,36 @@ func TestParseRejectsWhatCannotBeRead(t *testing.T) {
 	}
 }
 
+// fakeClock moves on by what is slept. (circlecitest has the public one;
+// it imports this package, so these tests keep their own.)
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil || d <= 0 {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	f.slept = append(f.slept, d)
+	return nil
+}
+
 func newClient(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &Client{BaseURL: srv.URL + "/api/v2", Token: fakeToken, Clock: clock.NewFake(time.Unix(0, 0))}
+	return &Client{BaseURL: srv.URL + "/api/v2", Token: fakeToken, Clock: &fakeClock{now: time.Unix(0, 0)}}
 }
 
 func TestDoSendsHeadersAndMapsErrors(t *testing.T) {
@@ -163,7 +188,7 @@ func TestRateLimitPausesEveryRequest(t *testing.T) {
 	if _, _, err := c.Do(context.Background(), "GET", "/me", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if slept := c.Clock.(*clock.Fake).Slept; len(slept) != 1 || slept[0] != 7*time.Second {
+	if slept := c.Clock.(*fakeClock).slept; len(slept) != 1 || slept[0] != 7*time.Second {
 		t.Errorf("slept %v before the next request, want [7s]", slept)
 	}
 }
@@ -536,4 +561,21 @@ func duplicateKeys(b []byte) bool {
 		return false
 	}
 	return walk()
+}
+
+// BaseURL may be the API's base or the host alone.
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                    DefaultBaseURL,
+		"https://circleci.com/api/v2":         "https://circleci.com/api/v2",
+		"https://circleci.example.com":        "https://circleci.example.com/api/v2",
+		"https://circleci.example.com/":       "https://circleci.example.com/api/v2",
+		"http://127.0.0.1:8080/api/v2/":       "http://127.0.0.1:8080/api/v2",
+		"https://example.com/circleci/api/v2": "https://example.com/circleci/api/v2",
+	} {
+		if got := (&Client{BaseURL: in}).base(); got != want {
+			t.Errorf("BaseURL %q: requests go to %q, want %q", in, got, want)
+		}
+	}
 }

@@ -3,26 +3,23 @@ package circleci_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
-// Read a pipeline and its workflows. The bundled simulator stands in for
-// https://circleci.com/api/v2 here.
+// Read a pipeline and its workflows. The simulated CircleCI of
+// circlecitest stands in for https://circleci.com here, on a fake clock.
 func Example() {
-	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	s := sim.New(sim.MustParse(`{"projects": [{"slug": "gh/acme/api", "pipeline": {
+	clk := circlecitest.NewFakeClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	srv := circlecitest.NewServer(circlecitest.MustParse(`{"projects": [{"slug": "gh/acme/api", "pipeline": {
 		"workflows": [{"name": "build", "duration": "1m", "status": "failed"}]}}]}`), clk)
-	srv := httptest.NewServer(s)
 	defer srv.Close()
-	id, _ := s.CreateAs(sim.DefaultUser, "gh/acme/api", "main", nil)
-	clk.Advance(2 * time.Minute) // the simulator's pipeline has run
+	id, _ := srv.CreateAs(circlecitest.DefaultUser, "gh/acme/api", "main", nil)
+	clk.Advance(2 * time.Minute) // the simulated pipeline has run
 
-	c := &circleci.Client{BaseURL: srv.URL + "/api/v2", Token: sim.DefaultToken}
+	c := &circleci.Client{BaseURL: srv.URL, Token: srv.Token} // or srv.Client()
 	ctx := context.Background()
 	p, err := c.Pipeline(ctx, id)
 	if err != nil {
@@ -43,10 +40,9 @@ func Example() {
 
 // Errors say what was asked and what CircleCI answered; none holds the token.
 func ExampleStatusError() {
-	s := sim.New(sim.MustParse(`{"projects": []}`), nil)
-	srv := httptest.NewServer(s)
+	srv := circlecitest.NewServer(circlecitest.MustParse(`{"projects": []}`), nil)
 	defer srv.Close()
-	c := &circleci.Client{BaseURL: srv.URL + "/api/v2", Token: "fake-token-not-real"}
+	c := &circleci.Client{BaseURL: srv.URL, Token: "fake-token-not-real"}
 	_, err := c.Me(context.Background())
 	fmt.Println(err)
 	// Output: GET /me: 401 Unauthorized: Invalid token provided.

@@ -27,8 +27,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -158,7 +158,7 @@ type step struct {
 type result struct {
 	code           int
 	stdout, stderr string
-	sim            *sim.Server
+	sim            *circlecitest.Simulator
 }
 
 // orb prepares the trigger command's step as CircleCI runs it: parameters
@@ -185,11 +185,11 @@ func (s *step) run() result {
 	maps.Copy(values, s.params)
 	ref := regexp.MustCompile(`<<\s*parameters\.(\w+)\s*>>`)
 
-	sc, err := sim.Parse([]byte(world))
+	sc, err := circlecitest.Parse([]byte(world))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sv := sim.New(sc, nil)
+	sv := circlecitest.NewSimulator(sc, nil)
 	srv := httptest.NewServer(sv)
 	t.Cleanup(srv.Close)
 
@@ -240,7 +240,7 @@ func (s *step) run() result {
 // signalWhenWaiting signals the shell, not the binary, once the binary
 // polls running workflows (the simulator creates them within its first
 // second): only forwarding reaches the binary.
-func signalWhenWaiting(t *testing.T, c *exec.Cmd, sv *sim.Server, sig os.Signal) {
+func signalWhenWaiting(t *testing.T, c *exec.Cmd, sv *circlecitest.Simulator, sig os.Signal) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, q := range sv.Requests() {
@@ -267,7 +267,7 @@ func (r result) expect(t *testing.T, code int, want ...string) {
 	}
 }
 
-func (r result) requests(method, pathGlob string) []sim.Request {
+func (r result) requests(method, pathGlob string) []circlecitest.Request {
 	return r.sim.Matching(method, pathGlob)
 }
 

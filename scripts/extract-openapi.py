@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Extract the schemas of the operations circleci-trigger uses from CircleCI's
-OpenAPI v2 spec into internal/sim/testdata/openapi-subset.json, with $refs
+OpenAPI v2 spec into circlecitest/testdata/openapi-subset.json, with $refs
 resolved, so the simulator's answers can be checked against them.
 
 Usage: scripts/extract-openapi.py path/to/circleci-openapi-v2.json
@@ -48,5 +48,5 @@ for path, methods in spec["paths"].items():
 about = ("Response and request schemas of the operations circleci-trigger uses, with $refs resolved, "
          "extracted from CircleCI OpenAPI v2 (circleci-docs openapi-final.json, commit c30e2bde, 2025-10-17). "
          "Regenerate with scripts/extract-openapi.py.")
-with open("internal/sim/testdata/openapi-subset.json", "w") as f:
+with open("circlecitest/testdata/openapi-subset.json", "w") as f:
     json.dump({"_about": about, "operations": ops}, f, indent=1, sort_keys=True)

@@ -3,20 +3,19 @@ package trigger_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 	"github.com/circleci-trigger/circleci-trigger/trigger"
 )
 
-// Trigger a pipeline with typed parameters. The bundled simulator stands
-// in for https://circleci.com/api/v2 here.
+// Trigger a pipeline with typed parameters. The simulated CircleCI of
+// circlecitest stands in for https://circleci.com here.
 func Example() {
-	srv := httptest.NewServer(sim.New(sim.MustParse(`{"projects": [{"slug": "gh/acme/api", "branches": ["main"],
-		"parameters": {"deploy": "boolean", "replicas": "integer"}}]}`), nil))
+	srv := circlecitest.NewServer(circlecitest.MustParse(`{"projects": [{"slug": "gh/acme/api", "branches": ["main"],
+		"parameters": {"deploy": "boolean", "replicas": "integer"}}]}`), nil)
 	defer srv.Close()
-	c := &circleci.Client{BaseURL: srv.URL + "/api/v2", Token: sim.DefaultToken}
+	c := srv.Client() // in production: &circleci.Client{Token: os.Getenv("CIRCLE_TOKEN")}
 
 	slug, err := circleci.ParseSlug("gh/acme/api")
 	if err != nil {

@@ -9,21 +9,20 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 const token = "fake-token-trigger"
 
-func start(t *testing.T, faults string) (*sim.Server, *circleci.Client) {
+func start(t *testing.T, faults string) (*circlecitest.Simulator, *circleci.Client) {
 	t.Helper()
 	sc := fmt.Sprintf(`{"tokens":[%q],"projects":[
 	  {"slug":"gh/acme/api","branches":["main"],"parameters":{"deploy":"boolean"},"definitions":["2338d0ae-5541-4bbf-88a2-55e9f7281f80"]},
 	  {"slug":"circleci/org1/proj1","definitions":["11111111-2222-4333-8444-555555555555"],"not_created":"Ignoring pipeline due to CI skip in the commit"}
 	],"faults":[%s]}`, token, faults)
-	clk := clock.NewFake(time.Now())
-	s, host := simtest.Start(t, sim.MustParse(sc), clk)
+	clk := circlecitest.NewFakeClock(time.Now())
+	s, host := simtest.Start(t, circlecitest.MustParse(sc), clk)
 	return s, &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 }
 

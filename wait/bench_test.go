@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // BenchmarkWaitSchedule measures, on simulated time with the default

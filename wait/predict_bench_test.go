@@ -9,7 +9,7 @@ import (
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // spread is the workflows' spread in the benchmark: each run lasts its

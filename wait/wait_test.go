@@ -10,19 +10,18 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 const token = "fake-token-wait"
 
 // setup starts the simulator and a client on one fake clock, triggers a
 // pipeline of project gh/acme/p, and returns what Wait needs.
-func setup(t testing.TB, scenario string) (*sim.Server, *circleci.Client, circleci.Pipeline, *clock.Fake) {
+func setup(t testing.TB, scenario string) (*circlecitest.Simulator, *circleci.Client, circleci.Pipeline, *circlecitest.FakeClock) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	s, host := simtest.Start(t, sim.MustParse(scenario), clk)
+	clk := circlecitest.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s, host := simtest.Start(t, circlecitest.MustParse(scenario), clk)
 	c := &circleci.Client{BaseURL: host + "/api/v2", Token: token, Clock: clk}
 	_, body, err := c.Do(context.Background(), "POST", "/project/gh/acme/p/pipeline", nil, map[string]any{})
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 func main() {
@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	sc, err := sim.Open(*scenario)
+	sc, err := circlecitest.Open(*scenario)
 	if err != nil {
 		fmt.Fprintf(stderr, "circleci-sim: scenario: %v\n", err)
 		return 2
@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "circleci-sim: listen on a loopback address only")
 		return 2
 	}
-	s := sim.New(sc, nil)
+	s := circlecitest.NewSimulator(sc, nil)
 	srv := &http.Server{Handler: s}
 	go srv.Serve(ln)
 	defer srv.Close()

@@ -35,7 +35,7 @@ func run(slugText, branch string) error {
 	}
 	c := &circleci.Client{Token: os.Getenv("CIRCLE_TOKEN"), UserAgent: "deploy-then-test"}
 	if host := os.Getenv("CIRCLE_HOST"); host != "" {
-		c.BaseURL = host + "/api/v2"
+		c.BaseURL = host // e.g. https://circleci.example.com; /api/v2 is added
 	}
 	ctx := context.Background()
 	req := trigger.Request{Slug: slug, Branch: branch, Parameters: trigger.Parameters{"suite": "smoke"}}

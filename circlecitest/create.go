@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ type triggerInput struct {
 
 // triggerPipeline is POST /project/{slug}/pipeline. Without a JSON
 // Content-Type CircleCI ignores the body (reported by its users): so does this.
-func (s *Server) triggerPipeline(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) triggerPipeline(w http.ResponseWriter, r *http.Request) {
 	p := s.project(slugOf(r))
 	if p == nil {
 		writeJSON(w, 404, msg("Project not found"))
@@ -54,7 +54,7 @@ func (s *Server) triggerPipeline(w http.ResponseWriter, r *http.Request) {
 }
 
 // runPipeline is POST /project/{provider}/{org}/{project}/pipeline/run.
-func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) runPipeline(w http.ResponseWriter, r *http.Request) {
 	p := s.project(slugOf(r))
 	if p == nil {
 		writeJSON(w, 404, msg("Entity not found"))
@@ -100,7 +100,7 @@ func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request) {
 }
 
 // create validates the ref and parameters like CircleCI and makes the pipeline.
-func (s *Server) create(w http.ResponseWriter, p *Project, in triggerInput) {
+func (s *Simulator) create(w http.ResponseWriter, p *Project, in triggerInput) {
 	switch {
 	case in.hasBranch && in.tag != "":
 		writeJSON(w, 400, msg("Only one of branch or tag may be given.")) // synthetic
@@ -183,7 +183,7 @@ func (s *Server) create(w http.ResponseWriter, p *Project, in triggerInput) {
 }
 
 // add makes a pipeline; s.mu is held.
-func (s *Server) add(p *Project, in triggerInput) *pipeline {
+func (s *Simulator) add(p *Project, in triggerInput) *pipeline {
 	s.numbers[p.Slug]++
 	id := newID()
 	if s.sc.Seed != 0 { // the same pipeline ids on every run of a seed
@@ -210,7 +210,7 @@ func (s *Server) add(p *Project, in triggerInput) *pipeline {
 
 // addExtra makes a pipeline of Seed or Noise, its fields defaulting to
 // those of like; s.mu is held.
-func (s *Server) addExtra(p *Project, x Extra, like triggerInput) {
+func (s *Simulator) addExtra(p *Project, x Extra, like triggerInput) {
 	in := triggerInput{actor: x.Actor, branch: like.branch, tag: like.tag, hasBranch: like.hasBranch,
 		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true, errors: p.Pipeline.Errors}
 	if in.actor == "" {
@@ -229,7 +229,7 @@ func (s *Server) addExtra(p *Project, x Extra, like triggerInput) {
 // triggered it on branch (empty: the default branch) with params, without
 // validating either: another user's pipeline, say, for a client to ignore.
 // It returns the pipeline's id. PipelineCount does not count it.
-func (s *Server) CreateAs(login, slug, branch string, params map[string]any) (string, error) {
+func (s *Simulator) CreateAs(login, slug, branch string, params map[string]any) (string, error) {
 	p := s.project(slug)
 	if p == nil {
 		return "", fmt.Errorf("no project %s in the scenario", slug)

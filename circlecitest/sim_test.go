@@ -1,4 +1,4 @@
-package sim_test
+package circlecitest_test
 
 import (
 	"bytes"
@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 const testScenario = `{
@@ -84,8 +83,8 @@ func (c call) json(method, path, body string) (int, map[string]any) {
 
 func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
+	clk := circlecitest.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	check := func(op string, code int, body []byte) {
 		t.Helper()
@@ -164,8 +163,8 @@ func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
 // missing, nothing the real API does not send.
 func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
+	clk := circlecitest.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	_, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"branch":"main"}`)
 	assertKeys(t, created, fixture(t, "trigger-pipeline.201.gravitee.json"), nil)
@@ -188,7 +187,7 @@ func TestAnswersHaveTheKeysOfRecordedAnswers(t *testing.T) {
 
 func fixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "circleci", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "circleci", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +217,7 @@ func assertKeys(t *testing.T, got, want map[string]any, extra []string) {
 
 func TestTriggerValidationLikeCircleCI(t *testing.T) {
 	t.Parallel()
-	_, host := simtest.Start(t, sim.MustParse(testScenario), nil)
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), nil)
 	c := call{t, host, "fake-token-1"}
 	for _, tc := range []struct {
 		name, path, ctype, body string
@@ -249,8 +248,8 @@ func TestTriggerValidationLikeCircleCI(t *testing.T) {
 
 func TestUndeclaredParameterErrorsThePipeline(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewFake(time.Now())
-	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
+	clk := circlecitest.NewFakeClock(time.Now())
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	code, created := c.json("POST", "/project/gh/acme/api/pipeline", `{"parameters":{"nope":1,"deploy":"yes"}}`)
 	if code != 201 {
@@ -266,8 +265,8 @@ func TestUndeclaredParameterErrorsThePipeline(t *testing.T) {
 
 func TestBodyIgnoredWithoutJSONContentType(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewFake(time.Now())
-	_, host := simtest.Start(t, sim.MustParse(testScenario), clk)
+	clk := circlecitest.NewFakeClock(time.Now())
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
 	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/x-www-form-urlencoded", `{"branch":"nope","parameters":{"x":1}}`)
 	if code != 201 {
@@ -283,7 +282,7 @@ func TestBodyIgnoredWithoutJSONContentType(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	_, host := simtest.Start(t, sim.MustParse(testScenario), nil)
+	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), nil)
 	for _, tc := range []struct {
 		name string
 		set  func(*http.Request)
@@ -315,7 +314,7 @@ func TestFaults(t *testing.T) {
 	  {"method":"GET","path":"/me","status":429,"retry_after":"3","body":"Rate limited.","count":1},
 	  {"method":"GET","path":"/me","status":200,"body":"<html>oops","content_type":"text/html","skip":1,"count":1}
 	]}`
-	s, host := simtest.Start(t, sim.MustParse(sc), nil)
+	s, host := simtest.Start(t, circlecitest.MustParse(sc), nil)
 	c := call{t, host, "fake-token-1"}
 	if code, _ := c.do("POST", "/project/gh/a/b/pipeline", "application/json", "{}"); code != 502 {
 		t.Errorf("first trigger = %d, want 502", code)
@@ -349,11 +348,11 @@ func TestScenarioErrors(t *testing.T) {
 		`{"projects":[{"slug":"gh/a/b","typo":1}]}`,
 		`{"faults":[{"path":"/x"}]}`,
 	} {
-		if _, err := sim.Parse([]byte(bad)); err == nil {
+		if _, err := circlecitest.Parse([]byte(bad)); err == nil {
 			t.Errorf("Parse(%s) accepted", bad)
 		}
 	}
-	if _, err := sim.Open("demo"); err != nil {
+	if _, err := circlecitest.Open("demo"); err != nil {
 		t.Errorf("built-in demo: %v", err)
 	}
 }
@@ -362,8 +361,8 @@ func TestScenarioErrors(t *testing.T) {
 // detection and predicted waits match the spec too.
 func TestMoreAnswersMatchTheOpenAPISpec(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	_, host := simtest.Start(t, sim.MustParse(`{"tokens": ["fake-token-1"], "projects": [{"slug": "gh/acme/api",
+	clk := circlecitest.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, host := simtest.Start(t, circlecitest.MustParse(`{"tokens": ["fake-token-1"], "projects": [{"slug": "gh/acme/api",
 		"insights": {"runs": 5},
 		"pipeline": {"workflows": [{"name": "build", "duration": "2s", "status": "failed", "jobs": [
 			{"name": "unit", "status": "failed",

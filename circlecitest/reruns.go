@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"encoding/json"
@@ -18,7 +18,7 @@ type jobRef struct {
 
 // addWorkflow gives wf its id, job ids and job numbers, and adds it to
 // pipeline pl; s.mu is held.
-func (s *Server) addWorkflow(pl *pipeline, wf *workflow) {
+func (s *Simulator) addWorkflow(pl *pipeline, wf *workflow) {
 	wf.id, wf.p = newID(), pl
 	wf.scale = s.scale(wf.spec)
 	for _, j := range wf.jobs {
@@ -40,7 +40,7 @@ func (s *Server) addWorkflow(pl *pipeline, wf *workflow) {
 // Reruns say. Its checks of the body follow the spec's description
 // (from_failed and jobs exclusive; sparse_tree and enable_ssh need jobs);
 // the messages are synthetic.
-func (s *Server) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+func (s *Simulator) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	var body struct {
 		EnableSSH  bool     `json:"enable_ssh"`
 		FromFailed bool     `json:"from_failed"`
@@ -115,7 +115,7 @@ func (s *Server) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *workf
 
 // onJob wraps handlers of /project/{slug}/{job-number}/…: 404 for a job
 // not known (or whose workflow is not listed yet).
-func (s *Server) onJob(h func(http.ResponseWriter, *http.Request, *workflow, int, bool)) http.HandlerFunc {
+func (s *Simulator) onJob(h func(http.ResponseWriter, *http.Request, *workflow, int, bool)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := s.project(slugOf(r))
 		s.mu.Lock()
@@ -140,7 +140,7 @@ func (s *Server) onJob(h func(http.ResponseWriter, *http.Request, *workflow, int
 
 // listTests serves a job's test results once its workflow has stopped (or
 // is failing): before, none.
-func (s *Server) listTests(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
+func (s *Simulator) listTests(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
 	var items []any
 	for _, t := range wf.jobs[i].Tests {
 		if !done {
@@ -159,7 +159,7 @@ func (s *Server) listTests(w http.ResponseWriter, r *http.Request, wf *workflow,
 }
 
 // listArtifacts serves a job's artifacts once its workflow has stopped.
-func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
+func (s *Simulator) listArtifacts(w http.ResponseWriter, r *http.Request, wf *workflow, i int, done bool) {
 	var items []any
 	for _, a := range wf.jobs[i].Artifacts {
 		if !done {

@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"time"
@@ -21,7 +21,7 @@ func (p *pipeline) setup() []*workflow {
 
 // setupEnd is when the setup phase ends, and whether it succeeded; ok false
 // while it has not ended by now.
-func (s *Server) setupEnd(p *pipeline, now time.Time) (end time.Time, success, ok bool) {
+func (s *Simulator) setupEnd(p *pipeline, now time.Time) (end time.Time, success, ok bool) {
 	success = true
 	for _, w := range p.setup() {
 		st, stopped := s.status(w, now)
@@ -37,7 +37,7 @@ func (s *Server) setupEnd(p *pipeline, now time.Time) (end time.Time, success, o
 }
 
 // appearAt is when a workflow is listed, or ok false if not (yet) known.
-func (s *Server) appearAt(w *workflow, now time.Time) (time.Time, bool) {
+func (s *Simulator) appearAt(w *workflow, now time.Time) (time.Time, bool) {
 	base := w.p.created.Add(w.p.project.Pipeline.CreatedAfter.D())
 	switch {
 	case !w.rerunAt.IsZero():
@@ -54,7 +54,7 @@ func (s *Server) appearAt(w *workflow, now time.Time) (time.Time, bool) {
 }
 
 // status of a workflow at now, and when it stopped (zero while running).
-func (s *Server) status(w *workflow, now time.Time) (string, time.Time) {
+func (s *Simulator) status(w *workflow, now time.Time) (string, time.Time) {
 	at, ok := s.appearAt(w, now)
 	if !ok {
 		return "", time.Time{}
@@ -79,7 +79,7 @@ func (s *Server) status(w *workflow, now time.Time) (string, time.Time) {
 	return st, time.Time{}
 }
 
-func (s *Server) state(p *pipeline, now time.Time) string {
+func (s *Simulator) state(p *pipeline, now time.Time) string {
 	createdAt := p.created.Add(p.project.Pipeline.CreatedAfter.D())
 	hasSetup := len(p.setup()) > 0
 	if now.Before(createdAt) {
@@ -107,7 +107,7 @@ func (s *Server) state(p *pipeline, now time.Time) string {
 // stamp formats a time of the simulator's clock as the server shows it
 // (skewed), as CircleCI does: milliseconds for pipelines, whole seconds for
 // workflows and jobs, as recorded answers show.
-func (s *Server) stamp(t time.Time, millis bool) string {
+func (s *Simulator) stamp(t time.Time, millis bool) string {
 	t = t.Add(s.sc.ClockSkew.D())
 	if millis {
 		return t.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -126,7 +126,7 @@ func (w *workflow) at(st Step) time.Duration {
 // Ended is when the last workflow of a pipeline ended, on the simulator's
 // clock (unskewed, to the nanosecond: benchmarks measure the lag from it),
 // or false while one has not.
-func (s *Server) Ended(pipelineID string) (time.Time, bool) {
+func (s *Simulator) Ended(pipelineID string) (time.Time, bool) {
 	s.mu.Lock()
 	p := s.byID[pipelineID]
 	s.mu.Unlock()

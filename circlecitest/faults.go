@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 // fault returns the fault that applies to this request, counting hits.
-func (s *Server) fault(method, p string) *Fault {
+func (s *Simulator) fault(method, p string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	since := s.clk.Now().Sub(s.start)
@@ -43,7 +43,7 @@ func faultOf(r *http.Request) *Fault {
 }
 
 // sleep waits d on the simulator's clock.
-func (s *Server) sleep(ctx context.Context, d time.Duration) error {
+func (s *Simulator) sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
@@ -52,7 +52,7 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 
 // hang waits d on the real clock, until the client gives up (an error) or
 // the server is closed.
-func (s *Server) hang(ctx context.Context, d time.Duration) error {
+func (s *Simulator) hang(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
@@ -69,7 +69,7 @@ func (s *Server) hang(ctx context.Context, d time.Duration) error {
 
 // limit counts a request against the rate limit and announces what is left
 // in h; it reports whether the request is over the limit.
-func (s *Server) limit(h http.Header) bool {
+func (s *Simulator) limit(h http.Header) bool {
 	rl := s.sc.RateLimit
 	if rl == nil {
 		return false
@@ -94,7 +94,7 @@ func (s *Server) limit(h http.Header) bool {
 }
 
 // faultAnswer is the answer a fault with a Status gives.
-func (s *Server) faultAnswer(f *Fault, token string) *answer {
+func (s *Simulator) faultAnswer(f *Fault, token string) *answer {
 	echo := func(v string) string {
 		if f.EchoToken {
 			return strings.ReplaceAll(v, "{token}", token)
@@ -129,7 +129,7 @@ func (s *Server) faultAnswer(f *Fault, token string) *answer {
 }
 
 // send writes an answer, with a Date header and mangled as f says.
-func (s *Server) send(w http.ResponseWriter, out *answer, f *Fault) {
+func (s *Simulator) send(w http.ResponseWriter, out *answer, f *Fault) {
 	h := w.Header()
 	for k, v := range out.Header() {
 		h[k] = v

@@ -5,11 +5,9 @@ package simtest
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,22 +16,20 @@ import (
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 )
 
 // Start runs the simulator over sc on loopback for the length of a test and
 // returns it with its base URL (the tool's host). clk nil means the real
-// clock. Build sc as a Go value, or with sim.MustParse for JSON.
-func Start(tb testing.TB, sc *sim.Scenario, clk circleci.Clock) (*sim.Server, string) {
+// clock. Build sc as a Go value, or with circlecitest.MustParse for JSON.
+func Start(tb testing.TB, sc *circlecitest.Scenario, clk circleci.Clock) (*circlecitest.Simulator, string) {
 	tb.Helper()
 	if err := sc.Check(); err != nil {
 		tb.Fatalf("scenario: %v", err)
 	}
-	s := sim.New(sc, clk)
-	srv := httptest.NewServer(s)
-	tb.Cleanup(srv.Close)
-	tb.Cleanup(s.Close) // runs first: releases hanging requests so Close can return
-	return s, srv.URL
+	s := circlecitest.NewServer(sc, clk)
+	tb.Cleanup(s.Close)
+	return s.Simulator, s.URL
 }
 
 // Median of the figures a benchmark collected, which it reports rather
@@ -44,49 +40,13 @@ func Median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// Transport carries requests to h in memory, without sockets: inside a
-// testing/synctest bubble, where time is virtual and advances only when
-// every goroutine waits, a run against the simulator is deterministic.
-// A connection the simulator drops is an error after the request was
-// written, as on a network.
-func Transport(h http.Handler) http.RoundTripper { return transport{h} }
-
-type transport struct{ h http.Handler }
-
-func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
-	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.WroteRequest != nil {
-		trace.WroteRequest(httptrace.WroteRequestInfo{})
-	}
-	rec := httptest.NewRecorder()
-	defer func() {
-		if p := recover(); p != nil {
-			if p != http.ErrAbortHandler {
-				panic(p)
-			}
-			resp, err = nil, io.ErrUnexpectedEOF // the simulator dropped the connection
-		}
-	}()
-	srv := req.Clone(req.Context())
-	srv.RequestURI = req.URL.RequestURI()
-	if srv.Body == nil {
-		srv.Body = http.NoBody // a server's request always has one
-	}
-	t.h.ServeHTTP(rec, srv)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	res := rec.Result()
-	res.Request = req
-	return res, nil
-}
-
 // StartCounting is Start, and counts the connections clients open to it.
-func StartCounting(tb testing.TB, sc *sim.Scenario, clk circleci.Clock) (*sim.Server, string, *atomic.Int64) {
+func StartCounting(tb testing.TB, sc *circlecitest.Scenario, clk circleci.Clock) (*circlecitest.Simulator, string, *atomic.Int64) {
 	tb.Helper()
 	if err := sc.Check(); err != nil {
 		tb.Fatalf("scenario: %v", err)
 	}
-	s := sim.New(sc, clk)
+	s := circlecitest.NewSimulator(sc, clk)
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(s)
 	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {

@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ type Insights struct {
 }
 
 // scale draws the duration factor of a new run of w; s.mu is held.
-func (s *Server) scale(w *WorkflowSpec) float64 {
+func (s *Simulator) scale(w *WorkflowSpec) float64 {
 	if w.Spread <= 0 {
 		return 1
 	}
@@ -32,7 +32,7 @@ func (s *Server) scale(w *WorkflowSpec) float64 {
 
 // history are the durations of the past runs of workflow w of project p,
 // oldest first: the same draws for the same scenario.
-func (s *Server) history(p *Project, w *WorkflowSpec) []time.Duration {
+func (s *Simulator) history(p *Project, w *WorkflowSpec) []time.Duration {
 	if p.Insights == nil || p.Insights.Runs <= 0 {
 		return nil
 	}
@@ -57,7 +57,7 @@ func (s *Server) history(p *Project, w *WorkflowSpec) []time.Duration {
 // insightsRefused answers an insights request the scenario refuses, as
 // CircleCI server or a plan without insights would; it reports whether it
 // did.
-func (s *Server) insightsRefused(w http.ResponseWriter) bool {
+func (s *Simulator) insightsRefused(w http.ResponseWriter) bool {
 	switch code := s.sc.InsightsStatus; {
 	case code == 0:
 		return false
@@ -72,7 +72,7 @@ func (s *Server) insightsRefused(w http.ResponseWriter) bool {
 // workflowMetrics is GET /insights/{project-slug}/workflows
 // (getProjectWorkflowMetrics): the duration metrics of every workflow with
 // a history. The branch filter is accepted; history is on every branch.
-func (s *Server) workflowMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) workflowMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.insightsRefused(w) {
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) workflowMetrics(w http.ResponseWriter, r *http.Request) {
 
 // workflowHistory finds the workflow an insights request names and its
 // runs, or answers why not.
-func (s *Server) workflowHistory(w http.ResponseWriter, r *http.Request) (*Project, *WorkflowSpec, []time.Duration, time.Time, bool) {
+func (s *Simulator) workflowHistory(w http.ResponseWriter, r *http.Request) (*Project, *WorkflowSpec, []time.Duration, time.Time, bool) {
 	if s.insightsRefused(w) {
 		return nil, nil, nil, time.Time{}, false
 	}
@@ -118,7 +118,7 @@ func (s *Server) workflowHistory(w http.ResponseWriter, r *http.Request) (*Proje
 }
 
 // workflowSummary is GET /insights/{project-slug}/workflows/{name}/summary.
-func (s *Server) workflowSummary(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) workflowSummary(w http.ResponseWriter, r *http.Request) {
 	_, wf, runs, now, ok := s.workflowHistory(w, r)
 	if !ok {
 		return
@@ -138,7 +138,7 @@ func (s *Server) workflowSummary(w http.ResponseWriter, r *http.Request) {
 
 // workflowRuns is GET /insights/{project-slug}/workflows/{name}
 // (getProjectWorkflowRuns): its recent runs, newest first.
-func (s *Server) workflowRuns(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) workflowRuns(w http.ResponseWriter, r *http.Request) {
 	p, wf, runs, now, ok := s.workflowHistory(w, r)
 	if !ok {
 		return
@@ -158,7 +158,7 @@ func (s *Server) workflowRuns(w http.ResponseWriter, r *http.Request) {
 
 // insightsWorkflow finds the workflow an insights request names, or
 // answers 404.
-func (s *Server) insightsWorkflow(w http.ResponseWriter, r *http.Request) (*Project, *WorkflowSpec) {
+func (s *Simulator) insightsWorkflow(w http.ResponseWriter, r *http.Request) (*Project, *WorkflowSpec) {
 	p := s.project(slugOf(r))
 	if p == nil {
 		writeJSON(w, 404, msg("Project not found"))

@@ -1,4 +1,4 @@
-package sim_test
+package circlecitest_test
 
 import (
 	"context"
@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/circleci-trigger/circleci-trigger/internal/clock"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim"
-	"github.com/circleci-trigger/circleci-trigger/internal/sim/simtest"
+	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 const tok = "fake-token-1-not-real"
@@ -21,17 +20,17 @@ const tok = "fake-token-1-not-real"
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // world is a one-project scenario with the given faults.
-func world(faults ...sim.Fault) *sim.Scenario {
-	return &sim.Scenario{
+func world(faults ...circlecitest.Fault) *circlecitest.Scenario {
+	return &circlecitest.Scenario{
 		Tokens:   []string{tok},
-		Projects: []sim.Project{{Slug: "gh/acme/api", Branches: []string{"*"}, Definitions: []string{"2338d0ae-5541-4bbf-88a2-55e9f7281f80"}}},
+		Projects: []circlecitest.Project{{Slug: "gh/acme/api", Branches: []string{"*"}, Definitions: []string{"2338d0ae-5541-4bbf-88a2-55e9f7281f80"}}},
 		Faults:   faults,
 	}
 }
 
-func start(t *testing.T, sc *sim.Scenario) (*sim.Server, call, *clock.Fake) {
+func start(t *testing.T, sc *circlecitest.Scenario) (*circlecitest.Simulator, call, *circlecitest.FakeClock) {
 	t.Helper()
-	clk := clock.NewFake(epoch)
+	clk := circlecitest.NewFakeClock(epoch)
 	s, host := simtest.Start(t, sc, clk)
 	return s, call{t, host, tok}, clk
 }
@@ -98,8 +97,8 @@ func TestCountAndMatching(t *testing.T) {
 func TestListLag(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sc.ListLag = sim.Duration(10 * time.Second)
-	sc.Projects = append(sc.Projects, sim.Project{Slug: "gh/acme/web", ListLag: sim.Duration(time.Second)})
+	sc.ListLag = circlecitest.Duration(10 * time.Second)
+	sc.Projects = append(sc.Projects, circlecitest.Project{Slug: "gh/acme/web", ListLag: circlecitest.Duration(time.Second)})
 	_, c, clk := start(t, sc)
 	id := c.trigger(`{}`)
 	if code, _ := c.do("POST", "/project/gh/acme/web/pipeline", "application/json", `{}`); code != 201 {
@@ -129,9 +128,9 @@ func TestListLag(t *testing.T) {
 func TestClockSkew(t *testing.T) {
 	t.Parallel()
 	for _, skew := range []time.Duration{-90 * time.Second, 2 * time.Hour} {
-		sc := world(sim.Fault{Method: "GET", Path: "/me", Status: 503, Count: 1})
-		sc.ClockSkew = sim.Duration(skew)
-		sc.Projects[0].Pipeline.Workflows = []sim.WorkflowSpec{{Name: "build", Duration: sim.Duration(time.Minute)}}
+		sc := world(circlecitest.Fault{Method: "GET", Path: "/me", Status: 503, Count: 1})
+		sc.ClockSkew = circlecitest.Duration(skew)
+		sc.Projects[0].Pipeline.Workflows = []circlecitest.WorkflowSpec{{Name: "build", Duration: circlecitest.Duration(time.Minute)}}
 		_, c, clk := start(t, sc)
 		server := epoch.Add(skew)
 		wantDate := server.Format(http.TimeFormat)
@@ -163,7 +162,7 @@ func TestAfterEffectOnEveryPost(t *testing.T) {
 		{"/project/gh/acme/api/pipeline", `{}`},
 		{"/project/gh/acme/api/pipeline/run", `{"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80"}`},
 	} {
-		s, c, _ := start(t, world(sim.Fault{Method: "POST", Path: tc.path, Status: 500, AfterEffect: true, Skip: 1, Count: 2}))
+		s, c, _ := start(t, world(circlecitest.Fault{Method: "POST", Path: tc.path, Status: 500, AfterEffect: true, Skip: 1, Count: 2}))
 		var codes []int
 		for range 4 {
 			code, _ := c.do("POST", tc.path, "application/json", tc.body)
@@ -177,7 +176,7 @@ func TestAfterEffectOnEveryPost(t *testing.T) {
 
 func TestAfterEffectThenDrop(t *testing.T) {
 	t.Parallel()
-	s, c, _ := start(t, world(sim.Fault{Method: "POST", Path: "/project/*/pipeline", Drop: true, AfterEffect: true}))
+	s, c, _ := start(t, world(circlecitest.Fault{Method: "POST", Path: "/project/*/pipeline", Drop: true, AfterEffect: true}))
 	req, _ := http.NewRequest("POST", c.host+"/api/v2/project/gh/acme/api/pipeline", strings.NewReader(`{}`))
 	req.Header.Set("Circle-Token", tok)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -193,7 +192,7 @@ func TestAfterEffectThenDrop(t *testing.T) {
 // is the request's time, and the answer the client gets is late.
 func TestAfterEffectAnswersLate(t *testing.T) {
 	t.Parallel()
-	_, c, clk := start(t, world(sim.Fault{Method: "POST", Path: "/project/*/pipeline", Delay: sim.Duration(time.Minute), AfterEffect: true}))
+	_, c, clk := start(t, world(circlecitest.Fault{Method: "POST", Path: "/project/*/pipeline", Delay: circlecitest.Duration(time.Minute), AfterEffect: true}))
 	code, created := c.json("POST", "/project/gh/acme/api/pipeline", `{}`)
 	if code != 201 || created["created_at"] != "2026-01-02T03:04:05.000Z" || clk.Now() != epoch.Add(time.Minute) {
 		t.Errorf("= %d %v at %s, want 201 created at the start, answered a minute later", code, created, clk.Now())
@@ -204,7 +203,7 @@ func TestAfterEffectAnswersLate(t *testing.T) {
 // the pipeline.
 func TestHangAfterEffectTimesOutTheClient(t *testing.T) {
 	t.Parallel()
-	s, c, _ := start(t, world(sim.Fault{Method: "POST", Path: "/project/*/pipeline", Hang: sim.Duration(time.Hour), AfterEffect: true}))
+	s, c, _ := start(t, world(circlecitest.Fault{Method: "POST", Path: "/project/*/pipeline", Hang: circlecitest.Duration(time.Hour), AfterEffect: true}))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", c.host+"/api/v2/project/gh/acme/api/pipeline", strings.NewReader(`{}`))
@@ -225,7 +224,7 @@ func TestHangAfterEffectTimesOutTheClient(t *testing.T) {
 
 func TestHangEndsAndAnswers(t *testing.T) {
 	t.Parallel()
-	_, c, clk := start(t, world(sim.Fault{Method: "GET", Path: "/me", Hang: sim.Duration(50 * time.Millisecond)}))
+	_, c, clk := start(t, world(circlecitest.Fault{Method: "GET", Path: "/me", Hang: circlecitest.Duration(50 * time.Millisecond)}))
 	began := time.Now()
 	if code, _ := c.do("GET", "/me", "", ""); code != 200 || time.Since(began) < 50*time.Millisecond {
 		t.Errorf("= %d after %s, want 200 after 50ms", code, time.Since(began))
@@ -240,8 +239,8 @@ func TestOtherUsersPipelines(t *testing.T) {
 	sc := world()
 	sc.Users = map[string]string{tok: "alice", "fake-token-2-not-real": "bob"}
 	sc.PageSize = 2
-	sc.Projects[0].Seed = []sim.Extra{{Actor: "bob", Branch: "main"}}
-	sc.Projects[0].Noise = []sim.Extra{
+	sc.Projects[0].Seed = []circlecitest.Extra{{Actor: "bob", Branch: "main"}}
+	sc.Projects[0].Noise = []circlecitest.Extra{
 		{Actor: "carol"}, // same branch and parameters, someone else
 		{Parameters: map[string]any{"n": 2}, After: true}, // same user, other parameters
 		{Parameters: map[string]any{}, Branch: "dev"},     // same user, other branch, none
@@ -294,7 +293,7 @@ func TestOtherUsersPipelines(t *testing.T) {
 func TestListWithAnotherProjectsPipeline(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sc.Projects[0].Noise = []sim.Extra{{Slug: "gh/acme/other"}}
+	sc.Projects[0].Noise = []circlecitest.Extra{{Slug: "gh/acme/other"}}
 	_, c, _ := start(t, sc)
 	id := c.trigger(`{}`)
 	var slugs []any
@@ -314,10 +313,10 @@ func TestListWithAnotherProjectsPipeline(t *testing.T) {
 func TestEchoToken(t *testing.T) {
 	t.Parallel()
 	_, c, _ := start(t, world(
-		sim.Fault{Path: "/me", Status: 401, EchoToken: true, Count: 1},
-		sim.Fault{Path: "/me", Status: 429, EchoToken: true, RetryAfter: "{token}", Headers: map[string]string{"X-Debug": "token={token}"}, Count: 1},
-		sim.Fault{Path: "/me", Status: 500, EchoToken: true, Body: "oops for {token}\n", Count: 1},
-		sim.Fault{Path: "/me", Status: 500, Body: "{token}", Count: 1},
+		circlecitest.Fault{Path: "/me", Status: 401, EchoToken: true, Count: 1},
+		circlecitest.Fault{Path: "/me", Status: 429, EchoToken: true, RetryAfter: "{token}", Headers: map[string]string{"X-Debug": "token={token}"}, Count: 1},
+		circlecitest.Fault{Path: "/me", Status: 500, EchoToken: true, Body: "oops for {token}\n", Count: 1},
+		circlecitest.Fault{Path: "/me", Status: 500, Body: "{token}", Count: 1},
 	))
 	for _, want := range []struct {
 		code        int
@@ -341,12 +340,12 @@ func TestHostileStrings(t *testing.T) {
 	t.Parallel()
 	hostile := "deploy\n::warning::pwned\n::stop-commands::tok|a|b `rm -rf` \"q\" <b>&</b> ]]> %0A \x01\x07\x1b[31m\t\r end"
 	long := strings.Repeat("ü|`::", 20000)
-	sc := world(sim.Fault{Path: "/me", Status: 500, Body: hostile, ContentType: "application/json"})
-	sc.Projects[0].Pipeline.Workflows = []sim.WorkflowSpec{
-		{Name: hostile, Status: "failed", Jobs: []sim.JobSpec{{Name: hostile, Status: "failed"}, {Name: long, Status: "success"}}},
+	sc := world(circlecitest.Fault{Path: "/me", Status: 500, Body: hostile, ContentType: "application/json"})
+	sc.Projects[0].Pipeline.Workflows = []circlecitest.WorkflowSpec{
+		{Name: hostile, Status: "failed", Jobs: []circlecitest.JobSpec{{Name: hostile, Status: "failed"}, {Name: long, Status: "success"}}},
 		{Name: long},
 	}
-	sc.Projects = append(sc.Projects, sim.Project{Slug: "gh/acme/bad", Pipeline: sim.Timeline{Errors: []sim.PipelineError{{Type: "config", Message: hostile + long}}}})
+	sc.Projects = append(sc.Projects, circlecitest.Project{Slug: "gh/acme/bad", Pipeline: circlecitest.Timeline{Errors: []circlecitest.PipelineError{{Type: "config", Message: hostile + long}}}})
 	_, c, clk := start(t, sc)
 	id := c.trigger(`{}`)
 	_, bad := c.json("POST", "/project/gh/acme/bad/pipeline", `{}`)
@@ -374,10 +373,10 @@ func TestHostileStrings(t *testing.T) {
 func TestHostileBodies(t *testing.T) {
 	t.Parallel()
 	_, c, _ := start(t, world(
-		sim.Fault{Path: "/me", Truncate: 10, Count: 1},
-		sim.Fault{Path: "/me", Size: 3 << 20, Count: 1},
-		sim.Fault{Path: "/me", Status: 200, ContentType: "text/html", Body: "<!doctype html><p>Sign in", Count: 1},
-		sim.Fault{Path: "/me", Length: 1000, Count: 1},
+		circlecitest.Fault{Path: "/me", Truncate: 10, Count: 1},
+		circlecitest.Fault{Path: "/me", Size: 3 << 20, Count: 1},
+		circlecitest.Fault{Path: "/me", Status: 200, ContentType: "text/html", Body: "<!doctype html><p>Sign in", Count: 1},
+		circlecitest.Fault{Path: "/me", Length: 1000, Count: 1},
 	))
 	resp, body := c.send("GET", "/me", "", "")
 	if resp.StatusCode != 200 || string(body) != `{"avatar_u` {
@@ -406,7 +405,7 @@ func TestHostileBodies(t *testing.T) {
 func TestEndlessPages(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"empty", "repeat"} {
-		sc := world(sim.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Endless: mode})
+		sc := world(circlecitest.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Endless: mode})
 		sc.PageSize = 2
 		_, c, _ := start(t, sc)
 		for range 3 {
@@ -436,7 +435,7 @@ func TestEndlessPages(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sc.RateLimit = &sim.RateLimit{Limit: 3, Window: sim.Duration(time.Minute)}
+	sc.RateLimit = &circlecitest.RateLimit{Limit: 3, Window: circlecitest.Duration(time.Minute)}
 	s, c, clk := start(t, sc)
 	for i, want := range []struct {
 		advance          time.Duration
@@ -468,9 +467,9 @@ func TestRateLimit(t *testing.T) {
 func TestSetupWorkflowWithoutTag(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sc.Projects[0].Pipeline.Workflows = []sim.WorkflowSpec{
-		{Name: "setup", Tag: "setup", HideTag: true, Duration: sim.Duration(time.Second)},
-		{Name: "build", Duration: sim.Duration(time.Second)},
+	sc.Projects[0].Pipeline.Workflows = []circlecitest.WorkflowSpec{
+		{Name: "setup", Tag: "setup", HideTag: true, Duration: circlecitest.Duration(time.Second)},
+		{Name: "build", Duration: circlecitest.Duration(time.Second)},
 	}
 	_, c, clk := start(t, sc)
 	id := c.trigger(`{}`)
@@ -495,23 +494,23 @@ func TestSetupWorkflowWithoutTag(t *testing.T) {
 func TestScenarioAsGoValue(t *testing.T) {
 	t.Parallel()
 	sc := world()
-	sim.New(sc, nil)
+	circlecitest.NewSimulator(sc, nil)
 	if sc.Projects[0].DefaultBranch != "" || sc.PageSize != 0 {
 		t.Errorf("New changed the caller's scenario: %+v", sc.Projects[0])
 	}
-	for _, bad := range []*sim.Scenario{
-		world(sim.Fault{Path: "/me", EchoToken: true, Delay: 1}),
-		world(sim.Fault{Path: "/me", Endless: "forever"}),
-		world(sim.Fault{Path: "/me"}),
-		{Projects: []sim.Project{{Slug: "gh/a/b", Noise: []sim.Extra{{Branch: "main", Tag: "v1"}}}}},
-		{Projects: []sim.Project{{Slug: "gh/a/b", Seed: []sim.Extra{{Slug: "nope"}}}}},
-		{RateLimit: &sim.RateLimit{}},
+	for _, bad := range []*circlecitest.Scenario{
+		world(circlecitest.Fault{Path: "/me", EchoToken: true, Delay: 1}),
+		world(circlecitest.Fault{Path: "/me", Endless: "forever"}),
+		world(circlecitest.Fault{Path: "/me"}),
+		{Projects: []circlecitest.Project{{Slug: "gh/a/b", Noise: []circlecitest.Extra{{Branch: "main", Tag: "v1"}}}}},
+		{Projects: []circlecitest.Project{{Slug: "gh/a/b", Seed: []circlecitest.Extra{{Slug: "nope"}}}}},
+		{RateLimit: &circlecitest.RateLimit{}},
 	} {
 		if err := bad.Check(); err == nil {
 			t.Errorf("Check(%+v) = nil", bad)
 		}
 	}
-	if sc := sim.MustParse(`{"users":{"fake-token-9-not-real":"erin"},"projects":[]}`); !slices.Equal(sc.Tokens, []string{"fake-token-9-not-real"}) {
+	if sc := circlecitest.MustParse(`{"users":{"fake-token-9-not-real":"erin"},"projects":[]}`); !slices.Equal(sc.Tokens, []string{"fake-token-9-not-real"}) {
 		t.Errorf("a user's token is not accepted: tokens %v", sc.Tokens)
 	}
 }
@@ -519,7 +518,7 @@ func TestScenarioAsGoValue(t *testing.T) {
 func TestBuiltinScenarios(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"demo", "hostile"} {
-		sc, err := sim.Open(name)
+		sc, err := circlecitest.Open(name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -1,4 +1,4 @@
-package sim_test
+package circlecitest_test
 
 import (
 	"encoding/json"

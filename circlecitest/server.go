@@ -1,13 +1,20 @@
-// Package sim is a CircleCI API v2 simulator for the endpoints circleci-trigger
-// uses: both trigger endpoints with CircleCI's validation and messages,
-// pipelines that move through their states on the simulator's clock,
-// workflows that appear asynchronously, run, fail, hold and get canceled,
-// dynamic config, paginated lists with opaque tokens, and faults on demand:
-// failing, late, hanging or mangled answers, lagging and lying lists, other
-// users' pipelines, a skewed clock, a rate limit and hostile strings.
-// Its answers follow the recorded fixtures and the OpenAPI spec; where
+// Package circlecitest simulates the parts of CircleCI's API v2 that
+// circleci-trigger uses, for tests, demos and rehearsals, in the spirit of
+// net/http/httptest: NewServer starts one on a loopback port from a
+// Scenario, Server.Client gives a client for it, and the simulator records
+// every request for a test to inspect.
+//
+// A Scenario is data (JSON, or a Go value): the projects, what each
+// pipeline does over time, and the faults to inject. The simulator has both
+// trigger endpoints with CircleCI's validation and messages, pipelines that
+// move through their states on the simulator's clock, workflows that
+// appear asynchronously, run, fail, hold, get canceled and rerun, dynamic
+// config, paginated lists with opaque tokens, and faults on demand:
+// failing, late, hanging or mangled answers, lagging and lying lists,
+// other users' pipelines, a skewed clock, a rate limit and hostile strings.
+// Its answers follow recorded fixtures and the OpenAPI spec; where
 // CircleCI's behaviour is not documented the choice is marked "synthetic".
-package sim
+package circlecitest
 
 import (
 	"bytes"
@@ -52,9 +59,9 @@ func (r Request) RawURL() string { return r.rawURL }
 // Token is what the request presented as a token; only tests read it.
 func (r Request) Token() string { return r.token }
 
-// Server simulates the API. Create it with New; it is an http.Handler that
+// Simulator simulates the API. Create it with NewSimulator; it is an http.Handler that
 // serves the API below /api/v2.
-type Server struct {
+type Simulator struct {
 	sc     *Scenario
 	clk    circleci.Clock
 	start  time.Time
@@ -110,7 +117,7 @@ type workflow struct {
 // New makes a simulator over a normalized copy of sc (later changes to sc
 // do not reach it); clk nil means the real clock. It panics on a scenario
 // that Check refuses.
-func New(sc *Scenario, clk circleci.Clock) *Server {
+func NewSimulator(sc *Scenario, clk circleci.Clock) *Simulator {
 	sc, err := sc.normalized()
 	if err != nil {
 		panic("sim: scenario: " + err.Error())
@@ -118,7 +125,7 @@ func New(sc *Scenario, clk circleci.Clock) *Server {
 	if clk == nil {
 		clk = circleci.SystemClock
 	}
-	s := &Server{sc: sc, clk: clk, start: clk.Now(), closed: make(chan struct{}), byID: map[string]*pipeline{},
+	s := &Simulator{sc: sc, clk: clk, start: clk.Now(), closed: make(chan struct{}), byID: map[string]*pipeline{},
 		wfByID: map[string]*workflow{}, numbers: map[string]int64{}, jobNums: map[string]int64{}, jobByNum: map[string]jobRef{}, hits: make([]int, len(sc.Faults))}
 	for i := range sc.Projects {
 		p := &sc.Projects[i]
@@ -158,11 +165,11 @@ func New(sc *Scenario, clk circleci.Clock) *Server {
 
 // Close ends the requests a Hang fault holds open. The server still answers
 // new requests, without hanging.
-func (s *Server) Close() { s.once.Do(func() { close(s.closed) }) }
+func (s *Simulator) Close() { s.once.Do(func() { close(s.closed) }) }
 
 // Requests returns a copy of every API request answered (or dropped) so
 // far, in the order their answers were decided.
-func (s *Server) Requests() []Request {
+func (s *Simulator) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
@@ -171,7 +178,7 @@ func (s *Server) Requests() []Request {
 // Matching returns the requests whose method is method (empty: any) and
 // whose escaped path below /api/v2 matches pathGlob, where '*' matches
 // anything, '/' included: Matching("POST", "/project/*/pipeline").
-func (s *Server) Matching(method, pathGlob string) []Request {
+func (s *Simulator) Matching(method, pathGlob string) []Request {
 	re := glob(pathGlob)
 	var out []Request
 	for _, r := range s.Requests() {
@@ -184,7 +191,7 @@ func (s *Server) Matching(method, pathGlob string) []Request {
 
 // Calm ends every fault and the rate limit: what the simulator answers
 // from then on is the plain truth of its timeline.
-func (s *Server) Calm() {
+func (s *Simulator) Calm() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sc.Faults, s.sc.RateLimit = nil, nil
@@ -192,7 +199,7 @@ func (s *Server) Calm() {
 
 // Observe calls f with every request as it arrives, before it is
 // answered: a test can act at a chosen moment of a run.
-func (s *Server) Observe(f func(Request)) {
+func (s *Simulator) Observe(f func(Request)) {
 	s.mu.Lock()
 	s.observe = f
 	s.mu.Unlock()
@@ -200,7 +207,7 @@ func (s *Server) Observe(f func(Request)) {
 
 // Arrived counts the requests that reached the simulator, answered or
 // not yet (one held by a Delay or Hang fault, say).
-func (s *Server) Arrived(method, pathGlob string) int {
+func (s *Simulator) Arrived(method, pathGlob string) int {
 	re := glob(pathGlob)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,11 +221,11 @@ func (s *Server) Arrived(method, pathGlob string) int {
 }
 
 // Count is len(Matching(method, pathGlob)).
-func (s *Server) Count(method, pathGlob string) int { return len(s.Matching(method, pathGlob)) }
+func (s *Simulator) Count(method, pathGlob string) int { return len(s.Matching(method, pathGlob)) }
 
 // Created lists the ids of the pipelines triggers created in a project, in
 // the order they were created; those of Seed, Noise and CreateAs are not.
-func (s *Server) Created(slug string) []string {
+func (s *Simulator) Created(slug string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
@@ -231,12 +238,12 @@ func (s *Server) Created(slug string) []string {
 }
 
 // PipelineCount is len(Created(slug)).
-func (s *Server) PipelineCount(slug string) int { return len(s.Created(slug)) }
+func (s *Simulator) PipelineCount(slug string) int { return len(s.Created(slug)) }
 
 // ServeHTTP records the request, applies the rate limit and faults, then
 // answers. Every answer carries a Date header on the simulator's (skewed)
 // clock.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
 		w.Header().Set("Date", s.date())
 		s.mux.ServeHTTP(w, r)
@@ -305,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle answers the request as the API would.
-func (s *Server) handle(r *http.Request, rec Request) *answer {
+func (s *Simulator) handle(r *http.Request, rec Request) *answer {
 	out := newAnswer()
 	out.served = s.clk.Now()
 	r = r.WithContext(context.WithValue(r.Context(), nowKey{}, out.served))
@@ -321,7 +328,7 @@ type nowKey struct{}
 
 // when is the moment a request's answer describes, fixed as it is handled:
 // one answer is of one moment, whatever moves the clock meanwhile.
-func (s *Server) when(r *http.Request) time.Time {
+func (s *Simulator) when(r *http.Request) time.Time {
 	if t, ok := r.Context().Value(nowKey{}).(time.Time); ok {
 		return t
 	}
@@ -329,7 +336,7 @@ func (s *Server) when(r *http.Request) time.Time {
 }
 
 // me is GET /me: the token's user.
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) me(w http.ResponseWriter, r *http.Request) {
 	login, name := s.login(r), "Simulated User"
 	if login != DefaultUser {
 		name = login
@@ -338,7 +345,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 }
 
 // login is the login of the request's user.
-func (s *Server) login(r *http.Request) string {
+func (s *Simulator) login(r *http.Request) string {
 	_, token := credentials(r)
 	if l := s.sc.Users[token]; l != "" {
 		return l
@@ -356,12 +363,12 @@ func userID(login string) string {
 }
 
 // now is the time the server's answers show: its clock, skewed.
-func (s *Server) now() time.Time { return s.clk.Now().Add(s.sc.ClockSkew.D()) }
+func (s *Simulator) now() time.Time { return s.clk.Now().Add(s.sc.ClockSkew.D()) }
 
 // date is the Date header of an answer sent now.
-func (s *Server) date() string { return s.now().UTC().Format(http.TimeFormat) }
+func (s *Simulator) date() string { return s.now().UTC().Format(http.TimeFormat) }
 
-func (s *Server) record(r Request) {
+func (s *Simulator) record(r Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r)
 	s.mu.Unlock()
@@ -410,7 +417,7 @@ func uuid(b [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func (s *Server) project(slug string) *Project {
+func (s *Simulator) project(slug string) *Project {
 	for i := range s.sc.Projects {
 		if p := &s.sc.Projects[i]; circleci.ShortSlug(p.Slug) == circleci.ShortSlug(slug) {
 			return p

@@ -1,4 +1,4 @@
-package sim
+package circlecitest
 
 import (
 	"encoding/base64"
@@ -11,7 +11,7 @@ import (
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
 
-func (s *Server) pipelineJSON(p *pipeline, now time.Time) map[string]any {
+func (s *Simulator) pipelineJSON(p *pipeline, now time.Time) map[string]any {
 	errs := []map[string]string{}
 	if now.Sub(p.created) >= p.project.Pipeline.CreatedAfter.D() {
 		for _, e := range p.errors {
@@ -56,7 +56,7 @@ func splitSlug(slug string) (string, string, string) {
 	return parts[0], parts[1], parts[2]
 }
 
-func (s *Server) workflowJSON(w *workflow, now time.Time) map[string]any {
+func (s *Simulator) workflowJSON(w *workflow, now time.Time) map[string]any {
 	st, stopped := s.status(w, now)
 	at, _ := s.appearAt(w, now)
 	out := map[string]any{
@@ -79,7 +79,7 @@ func (s *Server) workflowJSON(w *workflow, now time.Time) map[string]any {
 // onPipeline and onWorkflow wrap handlers of /pipeline/{id}… and
 // /workflow/{id}…: they lock the state and answer 404 for unknown ids (and
 // for workflows not listed yet).
-func (s *Server) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline, time.Time)) http.HandlerFunc {
+func (s *Simulator) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline, time.Time)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -92,7 +92,7 @@ func (s *Server) onPipeline(h func(http.ResponseWriter, *http.Request, *pipeline
 	}
 }
 
-func (s *Server) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow, time.Time)) http.HandlerFunc {
+func (s *Simulator) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow, time.Time)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -110,11 +110,11 @@ func (s *Server) onWorkflow(h func(http.ResponseWriter, *http.Request, *workflow
 	}
 }
 
-func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+func (s *Simulator) getPipeline(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
 	writeJSON(w, 200, s.pipelineJSON(p, now))
 }
 
-func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+func (s *Simulator) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
 	var items []any
 	// Newest first; the API does not document its order, so clients must
 	// not depend on it.
@@ -128,7 +128,7 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, p *pipeli
 
 // getConfig is GET /pipeline/{id}/config: setup-config is there only for
 // a pipeline that used dynamic config (synthetic source texts).
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
+func (s *Simulator) getConfig(w http.ResponseWriter, r *http.Request, p *pipeline, now time.Time) {
 	cfg := map[string]any{"source": "version: 2.1\n", "compiled": "version: 2\n"}
 	if len(p.setup()) > 0 {
 		cfg["setup-config"] = "version: 2.1\nsetup: true\n"
@@ -147,7 +147,7 @@ type WorkflowTruth struct {
 // Truth is a pipeline at a moment (at, since the simulator started): its
 // state and the workflows listed then. Tests hold a client's verdict
 // against it.
-func (s *Server) Truth(pipelineID string, at time.Duration) (state string, wfs []WorkflowTruth, ok bool) {
+func (s *Simulator) Truth(pipelineID string, at time.Duration) (state string, wfs []WorkflowTruth, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[pipelineID]
@@ -164,11 +164,11 @@ func (s *Server) Truth(pipelineID string, at time.Duration) (state string, wfs [
 	return s.state(p, now), wfs, true
 }
 
-func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+func (s *Simulator) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	writeJSON(w, 200, s.workflowJSON(wf, now))
 }
 
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+func (s *Simulator) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	st, stopped := s.status(wf, now)
 	at, _ := s.appearAt(wf, now)
 	var items []any
@@ -197,7 +197,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, wf *workflow, 
 	s.page(w, r, "job"+wf.id, items)
 }
 
-func (s *Server) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
+func (s *Simulator) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
 	if st, _ := s.status(wf, now); !terminal(st) && wf.canceledAt.IsZero() {
 		wf.canceledAt = now
 	}
@@ -207,7 +207,7 @@ func (s *Server) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *work
 // listPipelines is GET /project/{slug}/pipeline[?branch=] or, for mine,
 // …/pipeline/mine: only the token's user's. Newest first; a pipeline is
 // listed once the project's ListLag has passed.
-func (s *Server) listPipelines(mine bool) http.HandlerFunc {
+func (s *Simulator) listPipelines(mine bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := s.project(slugOf(r))
 		if p == nil {
@@ -238,7 +238,7 @@ func (s *Server) listPipelines(mine bool) http.HandlerFunc {
 // page answers one page of items. Page tokens are opaque, long and bound to
 // their list, like CircleCI's. An Endless fault makes every page point to
 // a fresh one.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, list string, items []any) {
+func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, items []any) {
 	off := 0
 	tok := r.URL.Query().Get("page-token")
 	if tok != "" {
