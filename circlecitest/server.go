@@ -114,7 +114,7 @@ type workflow struct {
 	scale      float64   // this run's duration factor (Spread)
 }
 
-// New makes a simulator over a normalized copy of sc (later changes to sc
+// NewSimulator makes a simulator over a normalized copy of sc (later changes to sc
 // do not reach it); clk nil means the real clock. It panics on a scenario
 // that Check refuses.
 func NewSimulator(sc *Scenario, clk circleci.Clock) *Simulator {
