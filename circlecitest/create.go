@@ -101,62 +101,14 @@ func (s *Simulator) runPipeline(w http.ResponseWriter, r *http.Request) {
 
 // create validates the ref and parameters like CircleCI and makes the pipeline.
 func (s *Simulator) create(w http.ResponseWriter, p *Project, in triggerInput) {
-	switch {
-	case in.hasBranch && in.tag != "":
-		writeJSON(w, 400, msg("Only one of branch or tag may be given.")) // synthetic
-		return
-	case in.hasBranch && in.branch == "":
-		writeJSON(w, 400, msg("Invalid input"))
-		return
-	case in.hasBranch && !matches(p.branches, in.branch):
-		writeJSON(w, 400, msg("Branch not found"))
-		return
-	case in.tag != "" && !matches(p.tags, in.tag):
-		writeJSON(w, 400, msg("Tag not found")) // synthetic
+	if m := refProblem(p, in); m != "" {
+		writeJSON(w, 400, msg(m))
 		return
 	}
-	if len(in.params) > 100 {
-		writeJSON(w, 400, msg("Too many pipeline parameters: at most 100 are allowed.")) // synthetic
+	perrs, refused := paramProblems(p, in.params)
+	if refused != "" {
+		writeJSON(w, 400, msg(refused))
 		return
-	}
-	var unexpected, mistyped []string
-	for k, v := range in.params {
-		if len(k) > 128 {
-			writeJSON(w, 400, msg("Pipeline parameter names must be at most 128 characters.")) // synthetic
-			return
-		}
-		switch v := v.(type) {
-		case string:
-			if len([]rune(v)) > 512 {
-				writeJSON(w, 400, msg("Pipeline parameter values must be at most 512 characters.")) // synthetic
-				return
-			}
-		case bool:
-		case float64:
-			if v != float64(int64(v)) {
-				writeJSON(w, 400, msg("Unexpected request body provided."))
-				return
-			}
-		default:
-			writeJSON(w, 400, msg("Unexpected request body provided."))
-			return
-		}
-		typ, ok := p.Parameters[k]
-		switch {
-		case !ok:
-			unexpected = append(unexpected, k)
-		case !typeMatches(typ, v):
-			mistyped = append(mistyped, k)
-		}
-	}
-	sort.Strings(unexpected)
-	sort.Strings(mistyped)
-	var perrs []PipelineError
-	if len(unexpected) > 0 {
-		perrs = append(perrs, PipelineError{Type: "config", Message: "Unexpected argument(s): " + strings.Join(unexpected, ", ")})
-	}
-	for _, k := range mistyped {
-		perrs = append(perrs, PipelineError{Type: "config", Message: fmt.Sprintf("Argument %s: expected type %s", k, p.Parameters[k])}) // synthetic
 	}
 	if len(perrs) > 0 && p.Undeclared == "reject" {
 		writeJSON(w, 400, msg(perrs[0].Message))
@@ -180,6 +132,74 @@ func (s *Simulator) create(w http.ResponseWriter, p *Project, in triggerInput) {
 		s.addExtra(p, x, in)
 	}
 	writeJSON(w, 201, map[string]any{"number": pl.number, "state": s.state(pl, s.clk.Now()), "id": pl.id, "created_at": s.stamp(pl.created, true)})
+}
+
+// refProblem is CircleCI's message for a branch or tag it refuses.
+func refProblem(p *Project, in triggerInput) string {
+	switch {
+	case in.hasBranch && in.tag != "":
+		return "Only one of branch or tag may be given." // synthetic
+	case in.hasBranch && in.branch == "":
+		return "Invalid input"
+	case in.hasBranch && !matches(p.branches, in.branch):
+		return "Branch not found"
+	case in.tag != "" && !matches(p.tags, in.tag):
+		return "Tag not found" // synthetic
+	}
+	return ""
+}
+
+// paramProblems checks parameters like CircleCI: refused is the message of
+// a 400 for what the API itself refuses (limits, types it takes no
+// parameter of); the errors are those of parameters the config does not
+// declare, or declares with another type.
+func paramProblems(p *Project, params map[string]any) (errs []PipelineError, refused string) {
+	if len(params) > 100 {
+		return nil, "Too many pipeline parameters: at most 100 are allowed." // synthetic
+	}
+	var unexpected, mistyped []string
+	for k, v := range params {
+		if m := valueProblem(k, v); m != "" {
+			return nil, m
+		}
+		typ, ok := p.Parameters[k]
+		switch {
+		case !ok:
+			unexpected = append(unexpected, k)
+		case !typeMatches(typ, v):
+			mistyped = append(mistyped, k)
+		}
+	}
+	sort.Strings(unexpected)
+	sort.Strings(mistyped)
+	if len(unexpected) > 0 {
+		errs = append(errs, PipelineError{Type: "config", Message: "Unexpected argument(s): " + strings.Join(unexpected, ", ")})
+	}
+	for _, k := range mistyped {
+		errs = append(errs, PipelineError{Type: "config", Message: fmt.Sprintf("Argument %s: expected type %s", k, p.Parameters[k])}) // synthetic
+	}
+	return errs, ""
+}
+
+// valueProblem is the 400 message for a parameter the API refuses.
+func valueProblem(k string, v any) string {
+	if len(k) > 128 {
+		return "Pipeline parameter names must be at most 128 characters." // synthetic
+	}
+	switch v := v.(type) {
+	case string:
+		if len([]rune(v)) > 512 {
+			return "Pipeline parameter values must be at most 512 characters." // synthetic
+		}
+	case bool:
+	case float64:
+		if v != float64(int64(v)) {
+			return "Unexpected request body provided."
+		}
+	default:
+		return "Unexpected request body provided."
+	}
+	return ""
 }
 
 // add makes a pipeline; s.mu is held.

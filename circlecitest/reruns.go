@@ -41,31 +41,53 @@ func (s *Simulator) addWorkflow(pl *pipeline, wf *workflow) {
 // (from_failed and jobs exclusive; sparse_tree and enable_ssh need jobs);
 // the messages are synthetic.
 func (s *Simulator) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
-	var body struct {
-		EnableSSH  bool     `json:"enable_ssh"`
-		FromFailed bool     `json:"from_failed"`
-		Jobs       []string `json:"jobs"`
-		SparseTree bool     `json:"sparse_tree"`
+	body, problem := rerunBody(r)
+	st, _ := s.status(wf, now)
+	switch {
+	case problem != "":
+	case wf.spec.Tag == "setup":
+		problem = "Rerunning a setup workflow is not supported." // synthetic
+	case !terminal(st):
+		problem = "Workflow is still running." // synthetic
 	}
+	names, unknown := wf.rerunJobs(body)
+	if problem == "" && unknown != "" {
+		problem = "Job " + unknown + " is not in this workflow." // synthetic
+	}
+	if problem != "" {
+		writeJSON(w, 400, msg(problem))
+		return
+	}
+	next := s.rerun(wf, names, now)
+	writeJSON(w, 202, map[string]string{"workflow_id": next.id})
+}
+
+// rerunRequest is the body of POST /workflow/{id}/rerun.
+type rerunRequest struct {
+	EnableSSH  bool     `json:"enable_ssh"`
+	FromFailed bool     `json:"from_failed"`
+	Jobs       []string `json:"jobs"`
+	SparseTree bool     `json:"sparse_tree"`
+}
+
+// rerunBody reads the body, or says why CircleCI would refuse it.
+func rerunBody(r *http.Request) (rerunRequest, string) {
+	var body rerunRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-		writeJSON(w, 400, msg("Unexpected request body provided."))
-		return
+		return body, "Unexpected request body provided."
 	}
-	st, _ := s.status(wf, now)
-	switch {
-	case body.FromFailed && len(body.Jobs) > 0, (body.SparseTree || body.EnableSSH) && len(body.Jobs) == 0:
-		writeJSON(w, 400, msg("Unexpected request body provided."))
-		return
-	case wf.spec.Tag == "setup":
-		writeJSON(w, 400, msg("Rerunning a setup workflow is not supported.")) // synthetic
-		return
-	case !terminal(st):
-		writeJSON(w, 400, msg("Workflow is still running.")) // synthetic
-		return
+	if (body.FromFailed && len(body.Jobs) > 0) || ((body.SparseTree || body.EnableSSH) && len(body.Jobs) == 0) {
+		return body, "Unexpected request body provided."
 	}
-	var names []string
+	return body, ""
+}
+
+// rerunJobs are the names of the jobs a rerun runs again (from_failed:
+// those that did not succeed; jobs: those; neither: all), and the first
+// job id of the body that the workflow does not have.
+func (wf *workflow) rerunJobs(body rerunRequest) (names []string, unknown string) {
 	for i, j := range wf.jobs {
 		switch {
 		case body.FromFailed:
@@ -82,10 +104,15 @@ func (s *Simulator) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *wo
 	}
 	for _, id := range body.Jobs {
 		if !slices.Contains(wf.jobIDs, id) {
-			writeJSON(w, 400, msg("Job "+id+" is not in this workflow.")) // synthetic
-			return
+			return names, id
 		}
 	}
+	return names, ""
+}
+
+// rerun makes the new workflow of a rerun of wf that runs the named jobs;
+// s.mu is held.
+func (s *Simulator) rerun(wf *workflow, names []string, now time.Time) *workflow {
 	first := wf
 	if wf.first != nil {
 		first = wf.first
@@ -110,7 +137,7 @@ func (s *Simulator) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *wo
 		next.jobs = append(next.jobs, j)
 	}
 	s.addWorkflow(wf.p, next)
-	writeJSON(w, 202, map[string]string{"workflow_id": next.id})
+	return next
 }
 
 // onJob wraps handlers of /project/{slug}/{job-number}/…: 404 for a job

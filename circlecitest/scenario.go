@@ -375,18 +375,22 @@ func (s *Scenario) normalize() error {
 		errs = append(errs, s.Projects[i].normalize(fmt.Sprintf("projects[%d]", i), s.ListLag)...)
 	}
 	for i := range s.Faults {
-		f := &s.Faults[i]
-		f.re = glob(f.Path)
-		switch {
-		case f.Status == 0 && !f.Drop && f.Delay == 0 && f.Hang == 0 && f.Truncate == 0 && f.Size == 0 && f.Length == 0 && f.Endless == "":
-			errs = append(errs, fmt.Errorf("faults[%d]: give a status, drop, delay, hang, truncate, size, length or endless", i))
-		case f.EchoToken && f.Status == 0:
-			errs = append(errs, fmt.Errorf("faults[%d]: echo_token needs a status", i))
-		case f.Endless != "" && f.Endless != "empty" && f.Endless != "repeat":
-			errs = append(errs, fmt.Errorf("faults[%d]: endless must be empty or repeat", i))
-		}
+		errs = append(errs, s.Faults[i].normalize(i))
 	}
 	return errors.Join(errs...)
+}
+
+func (f *Fault) normalize(i int) error {
+	f.re = glob(f.Path)
+	switch {
+	case f.Status == 0 && !f.Drop && f.Delay == 0 && f.Hang == 0 && f.Truncate == 0 && f.Size == 0 && f.Length == 0 && f.Endless == "":
+		return fmt.Errorf("faults[%d]: give a status, drop, delay, hang, truncate, size, length or endless", i)
+	case f.EchoToken && f.Status == 0:
+		return fmt.Errorf("faults[%d]: echo_token needs a status", i)
+	case f.Endless != "" && f.Endless != "empty" && f.Endless != "repeat":
+		return fmt.Errorf("faults[%d]: endless must be empty or repeat", i)
+	}
+	return nil
 }
 
 func (p *Project) normalize(at string, listLag Duration) []error {

@@ -62,67 +62,94 @@ func ReadDetails(ctx context.Context, c *circleci.Client, res Result, o DetailOp
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	slug := func(w circleci.Workflow) string { return firstOf(w.ProjectSlug, res.Pipeline.ProjectSlug) }
-	for _, w := range res.Workflows {
+	r := reader{c: c, res: res, logf: o.Logf}
+	d.Tests = r.failedTests(ctx)
+	if o.AllJobs || o.Artifacts {
+		d.Jobs = r.allJobs(ctx)
+	}
+	if o.Artifacts {
+		d.Artifacts = r.artifacts(ctx, d.Jobs)
+	}
+	return d
+}
+
+// reader reads the details of a wait's result.
+type reader struct {
+	c    *circleci.Client
+	res  Result
+	logf func(string, ...any)
+}
+
+// slug is the project of a workflow, for the endpoints of its jobs.
+func (r reader) slug(w circleci.Workflow) string { return firstOf(w.ProjectSlug, r.res.Pipeline.ProjectSlug) }
+
+// failedTests reads the tests of each failed job of a failed workflow.
+func (r reader) failedTests(ctx context.Context) map[string]FailedTests {
+	var out map[string]FailedTests
+	for _, w := range r.res.Workflows {
 		switch w.Status {
 		case "failed", "failing", "error":
 		default:
 			continue
 		}
-		for _, j := range res.Jobs[w.ID] {
+		for _, j := range r.res.Jobs[w.ID] {
 			if j.Number == 0 || !failedJob(j.Status) {
 				continue
 			}
-			tests, err := c.Tests(ctx, slug(w), j.Number)
+			tests, err := r.c.Tests(ctx, r.slug(w), j.Number)
 			if err != nil {
-				o.Logf("could not read the tests of job %s: %v", j.Name, err)
+				r.logf("could not read the tests of job %s: %v", j.Name, err)
 				continue
 			}
 			tests = slices.DeleteFunc(tests, func(t circleci.Test) bool { return !t.Failed() })
 			if len(tests) == 0 {
 				continue
 			}
-			if d.Tests == nil {
-				d.Tests = map[string]FailedTests{}
+			if out == nil {
+				out = map[string]FailedTests{}
 			}
-			d.Tests[j.ID] = FailedTests{Tests: tests[:min(len(tests), MaxTests)], More: max(len(tests)-MaxTests, 0)}
+			out[j.ID] = FailedTests{Tests: tests[:min(len(tests), MaxTests)], More: max(len(tests)-MaxTests, 0)}
 		}
 	}
-	if !o.AllJobs && !o.Artifacts {
-		return d
-	}
-	d.Jobs = map[string][]circleci.Job{}
-	for _, w := range res.Workflows {
-		jobs, ok := res.listed[w.ID]
+	return out
+}
+
+// allJobs lists the jobs of every workflow that the wait did not list.
+func (r reader) allJobs(ctx context.Context) map[string][]circleci.Job {
+	out := map[string][]circleci.Job{}
+	for _, w := range r.res.Workflows {
+		jobs, ok := r.res.listed[w.ID]
 		if !ok {
 			var err error
-			if jobs, err = c.Jobs(ctx, w.ID); err != nil {
-				o.Logf("could not list the jobs of workflow %s: %v", w.Name, err)
+			if jobs, err = r.c.Jobs(ctx, w.ID); err != nil {
+				r.logf("could not list the jobs of workflow %s: %v", w.Name, err)
 				continue
 			}
 		}
-		d.Jobs[w.ID] = jobs
+		out[w.ID] = jobs
 	}
-	if !o.Artifacts {
-		return d
-	}
-	d.Artifacts = []JobArtifact{}
-	for _, w := range res.Workflows {
-		for _, j := range d.Jobs[w.ID] {
+	return out
+}
+
+// artifacts lists the artifacts of every job.
+func (r reader) artifacts(ctx context.Context, jobs map[string][]circleci.Job) []JobArtifact {
+	out := []JobArtifact{}
+	for _, w := range r.res.Workflows {
+		for _, j := range jobs[w.ID] {
 			if j.Number == 0 {
 				continue
 			}
-			arts, err := c.Artifacts(ctx, slug(w), j.Number)
+			arts, err := r.c.Artifacts(ctx, r.slug(w), j.Number)
 			if err != nil {
-				o.Logf("could not list the artifacts of job %s: %v", j.Name, err)
+				r.logf("could not list the artifacts of job %s: %v", j.Name, err)
 				continue
 			}
 			for _, a := range arts {
-				d.Artifacts = append(d.Artifacts, JobArtifact{Workflow: w.Name, Job: j.Name, Artifact: a})
+				out = append(out, JobArtifact{Workflow: w.Name, Job: j.Name, Artifact: a})
 			}
 		}
 	}
-	return d
+	return out
 }
 
 func firstOf(vs ...string) string {

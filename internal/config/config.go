@@ -29,16 +29,35 @@ const (
 
 func (s Surface) String() string { return [...]string{"cli", "action", "circleci"}[s] }
 
-// DetectSurface reads the environment. Only action.yml sets
+// Environment is what the process's environment tells before any input
+// is read: where the binary runs, the secrets no output may show, and the
+// GitHub files to write to.
+type Environment struct {
+	Surface Surface
+	// Secrets are the values of TokenVars: the Action masks them, and
+	// every output is redacted of them.
+	Secrets []string
+	// Outputs and Summary are GITHUB_OUTPUT and GITHUB_STEP_SUMMARY: the
+	// files of a GitHub step's outputs and job summary ("" elsewhere).
+	Outputs, Summary string
+}
+
+// ReadEnvironment reads the environment. Only action.yml sets
 // CIRCLECI_TRIGGER_SURFACE=action: a run: step on GitHub is a plain CLI.
-func DetectSurface(getenv func(string) string) Surface {
+func ReadEnvironment(getenv func(string) string) Environment {
+	e := Environment{Surface: CLI, Outputs: getenv("GITHUB_OUTPUT"), Summary: getenv("GITHUB_STEP_SUMMARY")}
 	switch {
 	case getenv(EnvPrefix+"SURFACE") == "action":
-		return Action
+		e.Surface = Action
 	case getenv("CIRCLECI") == "true":
-		return CircleCI
+		e.Surface = CircleCI
 	}
-	return CLI
+	for _, k := range TokenVars {
+		if t := strings.TrimSpace(getenv(k)); t != "" {
+			e.Secrets = append(e.Secrets, t)
+		}
+	}
+	return e
 }
 
 // EnvPrefix names the environment variable of each input, for the orb and
@@ -52,7 +71,7 @@ var TokenVars = []string{"INPUT_TOKEN", "CIRCLE_TOKEN", "CCI_TOKEN"}
 
 // Config is everything a run needs.
 type Config struct {
-	Surface Surface
+	Environment
 	Token   string // never printed
 	Host    string // e.g. https://circleci.com, no trailing slash
 	Targets []trigger.Request
@@ -91,21 +110,15 @@ func (e *InputError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Load reads the configuration. getenv is the process environment; usage
-// receives --help. Problems are returned together as an *InputError.
-func Load(args []string, getenv func(string) string, usage io.Writer, version string) (Config, error) {
-	c := Config{Surface: DetectSurface(getenv)}
-	var in inputs
+// Load reads the configuration in environment e. getenv is the process
+// environment; usage receives --help. Problems are returned together as
+// an *InputError.
+func (e Environment) Load(args []string, getenv func(string) string, usage io.Writer, version string) (Config, error) {
+	c := Config{Environment: e}
+	in := inputs{surface: e.Surface}
 	fs := in.flagSet()
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(usage, fs, version)
-			return c, ErrHelp
-		}
-		return c, inputError(usageError(err))
-	}
-	if fs.NArg() > 0 {
-		return c, inputError(fmt.Errorf("unexpected argument %q: every input is a --flag (see --help)", fs.Arg(0)))
+	if err := parseArgs(fs, args, usage, version); err != nil {
+		return c, err
 	}
 	if c.Version = in.version; c.Version {
 		return c, nil
@@ -114,7 +127,51 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	errs := fill(fs, set, lookup(getenv))
 	errs = append(errs, in.compat(set, getenv)...)
+	errs = append(errs, c.common(&in, set, getenv)...)
+	switch {
+	case set["rerun-workflow"]:
+		errs = append(errs, exclusive("rerun-workflow", "reruns a workflow instead of triggering", set, "targets", "pipeline-id", "parameters", "param", "tag", "definition-id"))
+		var err error
+		c.Rerun, err = in.rerun(set, getenv)
+		errs = append(errs, err)
+	case c.PipelineID != "":
+		errs = append(errs, exclusive("pipeline-id", "waits for an existing pipeline", set, "branch", "tag", "parameters", "param", "definition-id", "targets"))
+		if !trigger.IsUUID(c.PipelineID) {
+			errs = append(errs, fmt.Errorf("pipeline-id %q is not a pipeline id (a UUID)", c.PipelineID))
+		}
+		c.Wait = true
+	case set["targets"]:
+		errs = append(errs, c.fanout(&in, set, getenv)...)
+	default:
+		r, err := in.single(set, getenv)
+		errs = append(errs, err)
+		c.Targets = []trigger.Request{r}
+	}
+	if flat := flatten(errs); len(flat) > 0 {
+		return c, &InputError{flat}
+	}
+	return c, nil
+}
 
+// parseArgs parses the command line: --help prints the usage.
+func parseArgs(fs *flag.FlagSet, args []string, usage io.Writer, version string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(usage, fs, version)
+			return ErrHelp
+		}
+		return inputError(usageError(err))
+	}
+	if fs.NArg() > 0 {
+		return inputError(fmt.Errorf("unexpected argument %q: every input is a --flag (see --help)", fs.Arg(0)))
+	}
+	return nil
+}
+
+// common reads the inputs of every kind of run: the token, the host, how
+// to wait, and how many targets at once.
+func (c *Config) common(in *inputs, set map[string]bool, getenv func(string) string) []error {
+	var errs []error
 	c.Token = firstNonEmpty(values(getenv, TokenVars)...)
 	errs = append(errs, checkToken(c.Token, c.Surface))
 	h, err := normalizeHost(firstNonEmpty(in.host, getenv("CIRCLE_HOST"), getenv("CCI_HOST"), "https://circleci.com"))
@@ -122,7 +179,6 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	c.Host, c.JSON, c.Wait = h, in.json, in.wait
 	c.WaitOpts, err = in.waitOptions()
 	errs = append(errs, err)
-
 	c.Concurrency = in.concurrency
 	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
 		errs = append(errs, fmt.Errorf("concurrency: %d is not between 1 and %d", c.Concurrency, MaxConcurrency))
@@ -138,47 +194,31 @@ func Load(args []string, getenv func(string) string, usage io.Writer, version st
 	if set["jobs"] && !set["rerun-workflow"] {
 		errs = append(errs, errors.New("jobs needs rerun-workflow: it names jobs of the workflow to rerun"))
 	}
-	switch {
-	case set["rerun-workflow"]:
-		errs = append(errs, exclusive("rerun-workflow", "reruns a workflow instead of triggering", set, "targets", "pipeline-id", "parameters", "param", "tag", "definition-id"))
-		var err error
-		c.Rerun, err = in.rerun(set, getenv)
-		errs = append(errs, err)
-	case c.PipelineID != "":
-		errs = append(errs, exclusive("pipeline-id", "waits for an existing pipeline", set, "branch", "tag", "parameters", "param", "definition-id", "targets"))
-		if !trigger.IsUUID(c.PipelineID) {
-			errs = append(errs, fmt.Errorf("pipeline-id %q is not a pipeline id (a UUID)", c.PipelineID))
-		}
-		c.Wait = true
-	case set["targets"]:
-		errs = append(errs, exclusive("targets", "set it in each target instead", set, "project-slug", "branch", "tag", "definition-id"))
-		c.Fanout = true
-		base, err := in.baseParameters(getenv)
-		if err == nil {
-			c.Targets, err = parseTargets(in.targets, base)
-		}
-		errs = append(errs, err)
-		c.Total = len(c.Targets)
-		shard := in.shard
-		if !set["shard"] && getenv("CIRCLE_NODE_TOTAL") != "" && getenv("CIRCLE_NODE_TOTAL") != "1" {
-			shard = getenv("CIRCLE_NODE_INDEX") + "/" + getenv("CIRCLE_NODE_TOTAL")
-		}
-		if shard != "" {
-			i, n, err := parseShard(shard)
-			errs = append(errs, err)
-			if err == nil && n > 1 {
-				c.Targets, c.Shard = Shard(c.Targets, i, n), fmt.Sprintf("%d/%d", i, n)
-			}
-		}
-	default:
-		r, err := in.single(set, getenv)
-		errs = append(errs, err)
-		c.Targets = []trigger.Request{r}
+	return errs
+}
+
+// fanout reads targets and takes this node's share of them.
+func (c *Config) fanout(in *inputs, set map[string]bool, getenv func(string) string) []error {
+	errs := []error{exclusive("targets", "set it in each target instead", set, "project-slug", "branch", "tag", "definition-id")}
+	c.Fanout = true
+	base, err := in.baseParameters(getenv)
+	if err == nil {
+		c.Targets, err = parseTargets(in.targets, base)
 	}
-	if flat := flatten(errs); len(flat) > 0 {
-		return c, &InputError{flat}
+	errs = append(errs, err)
+	c.Total = len(c.Targets)
+	shard := in.shard
+	if !set["shard"] && getenv("CIRCLE_NODE_TOTAL") != "" && getenv("CIRCLE_NODE_TOTAL") != "1" {
+		shard = getenv("CIRCLE_NODE_INDEX") + "/" + getenv("CIRCLE_NODE_TOTAL")
 	}
-	return c, nil
+	if shard != "" {
+		i, n, err := parseShard(shard)
+		errs = append(errs, err)
+		if err == nil && n > 1 {
+			c.Targets, c.Shard = Shard(c.Targets, i, n), fmt.Sprintf("%d/%d", i, n)
+		}
+	}
+	return errs
 }
 
 func inputError(err error) error { return &InputError{[]error{err}} }

@@ -25,7 +25,7 @@ func load(t *testing.T, args []string, kv map[string]string) (Config, error) {
 	if _, ok := kv["CIRCLE_TOKEN"]; !ok {
 		kv["CIRCLE_TOKEN"] = "fake-token-config"
 	}
-	return Load(args, env(kv), io.Discard, "test")
+	return ReadEnvironment(env(kv)).Load(args, env(kv), io.Discard, "test")
 }
 
 func merged(ms ...map[string]string) map[string]string {

@@ -18,6 +18,7 @@ import (
 // --help shows all of them; fill completes those not given on the command
 // line from the Action's inputs and the environment.
 type inputs struct {
+	surface                                            Surface
 	projectSlug, branch, tag, parameters, definitionID string
 	host, pipelineID, targets, onHold, shard           string
 	concurrency                                        int
@@ -165,7 +166,7 @@ func (in *inputs) compat(set map[string]bool, getenv func(string) string) []erro
 		dst      *string
 	}{{"target-slug", "project-slug", &in.projectSlug}, {"target-branch", "branch", &in.branch}, {"target-tag", "tag", &in.tag}} {
 		v, _ := look(alias.from)
-		if v == "" && DetectSurface(getenv) == Action {
+		if v == "" && in.surface == Action {
 			v = strings.TrimSpace(getenv(strings.ReplaceAll(strings.ToUpper(alias.from), "-", "_")))
 		}
 		if v != "" && !set[alias.to] {
@@ -183,7 +184,7 @@ func (in *inputs) compat(set map[string]bool, getenv func(string) string) []erro
 // legacy reports whether a GitHub Action step is configured the way
 // CircleCI's official action is: with one of its inputs or variables.
 func (in *inputs) legacy(getenv func(string) string) bool {
-	if DetectSurface(getenv) != Action {
+	if in.surface != Action {
 		return false
 	}
 	look := lookup(getenv)
