@@ -87,15 +87,15 @@ func rerunBody(r *http.Request) (rerunRequest, string) {
 // rerunJobs are the names of the jobs a rerun runs again (from_failed:
 // those that did not succeed; jobs: those; neither: all), and the first
 // job id of the body that the workflow does not have.
-func (wf *workflow) rerunJobs(body rerunRequest) (names []string, unknown string) {
-	for i, j := range wf.jobs {
+func (w *workflow) rerunJobs(body rerunRequest) (names []string, unknown string) {
+	for i, j := range w.jobs {
 		switch {
 		case body.FromFailed:
 			if j.Type != "approval" && j.Status != "success" {
 				names = append(names, j.Name)
 			}
 		case len(body.Jobs) > 0:
-			if slices.Contains(body.Jobs, wf.jobIDs[i]) {
+			if slices.Contains(body.Jobs, w.jobIDs[i]) {
 				names = append(names, j.Name)
 			}
 		default:
@@ -103,7 +103,7 @@ func (wf *workflow) rerunJobs(body rerunRequest) (names []string, unknown string
 		}
 	}
 	for _, id := range body.Jobs {
-		if !slices.Contains(wf.jobIDs, id) {
+		if !slices.Contains(w.jobIDs, id) {
 			return names, id
 		}
 	}

@@ -81,7 +81,9 @@ type reader struct {
 }
 
 // slug is the project of a workflow, for the endpoints of its jobs.
-func (r reader) slug(w circleci.Workflow) string { return firstOf(w.ProjectSlug, r.res.Pipeline.ProjectSlug) }
+func (r reader) slug(w circleci.Workflow) string {
+	return firstOf(w.ProjectSlug, r.res.Pipeline.ProjectSlug)
+}
 
 // failedTests reads the tests of each failed job of a failed workflow.
 func (r reader) failedTests(ctx context.Context) map[string]FailedTests {
