@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkFanoutScale(b *testing.B) {
 		targets, limit int
 	}{{1, 1000}, {50, 1000}, {200, 1000}, {1000, 1000}, {1000, 151}, {1000, 1000000}} {
 		b.Run(fmt.Sprintf("%d/limit%d", tc.targets, tc.limit), func(b *testing.B) {
-			sc := &circlecitest.Scenario{Tokens: []string{token}, Latency: circlecitest.Duration(100 * time.Millisecond),
+			sc := &circlecitest.Scenario{Tokens: []string{clitest.Token}, Latency: circlecitest.Duration(100 * time.Millisecond),
 				RateLimit: &circlecitest.RateLimit{Limit: tc.limit, Window: circlecitest.Duration(time.Second)}}
 			var targets []string
 			for i := range tc.targets {

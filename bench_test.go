@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
 // runBinary runs the binary once and returns its wall time and peak RSS.
 func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64) {
 	b.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + token}
+	cmd := exec.Command(clitest.Binary, args...)
+	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + clitest.Token}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -37,12 +38,12 @@ func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64)
 // tool's own cost: process start, input checks, output. start-ms is the
 // part of it a bare start and exit of the binary (--version) costs.
 func BenchmarkTriggerOnly(b *testing.B) {
-	_, host := simtest.Start(b, world(), nil)
+	_, host := simtest.Start(b, clitest.World(), nil)
 	var runs, raws, overheads, starts []float64
 	for b.Loop() {
 		tr := &http.Transport{}
 		req, _ := http.NewRequest("POST", host+"/api/v2/project/gh/acme/api/pipeline", strings.NewReader(`{"branch":"main"}`))
-		req.Header.Set("Circle-Token", token)
+		req.Header.Set("Circle-Token", clitest.Token)
 		req.Header.Set("Content-Type", "application/json")
 		start := time.Now()
 		resp, err := tr.RoundTrip(req)
@@ -77,7 +78,7 @@ func BenchmarkFanout50(b *testing.B) {
 		projects = append(projects, fmt.Sprintf(`{"slug":"gh/acme/svc%d","pipeline":{"workflows":[{"name":"build","duration":"8s"},{"name":"test","duration":"10s"}]}}`, i))
 		targets = append(targets, fmt.Sprintf(`{"project-slug":"gh/acme/svc%d"}`, i))
 	}
-	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, token, strings.Join(projects, ",")))
+	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"latency":"100ms","projects":[%s]}`, clitest.Token, strings.Join(projects, ",")))
 	all := "[" + strings.Join(targets, ",") + "]"
 	var singles, fans, ratios, peaks []float64
 	for b.Loop() {
@@ -100,7 +101,7 @@ func BenchmarkFanout50(b *testing.B) {
 // 20-second pipeline to the exit of the process, with default settings,
 // on real time.
 func BenchmarkWaitProcess20s(b *testing.B) {
-	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, token))
+	scenario := circlecitest.MustParse(fmt.Sprintf(`{"tokens":[%q],"projects":[{"slug":"gh/acme/api","pipeline":{"workflows":[{"name":"build","duration":"20s"}]}}]}`, clitest.Token))
 	var lags, rates []float64
 	for b.Loop() {
 		simStart := time.Now()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 	"github.com/circleci-trigger/circleci-trigger/internal/simtest"
 )
 
@@ -15,13 +16,13 @@ import (
 // module through a replace directive, triggers and waits.
 func TestLibraryFromAnotherModule(t *testing.T) {
 	t.Parallel()
-	sc := world()
+	sc := clitest.World()
 	sc.Projects = append(sc.Projects, circlecitest.Project{Slug: "gh/acme/e2e", Parameters: map[string]string{"suite": "string"},
 		Pipeline: circlecitest.Timeline{Workflows: []circlecitest.WorkflowSpec{{Name: "smoke", Duration: circlecitest.Duration(1500 * time.Millisecond)}}}})
 	s, host := simtest.Start(t, sc, nil)
 	cmd := exec.Command("go", "run", ".", "gh/acme/e2e", "main")
 	cmd.Dir = "examples/library"
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CIRCLE_HOST="+host, "CIRCLE_TOKEN="+token)
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CIRCLE_HOST="+host, "CIRCLE_TOKEN="+clitest.Token)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

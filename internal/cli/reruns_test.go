@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 // Why the downstream failed, retries, reruns of chosen jobs, artifacts and
 // the job summary's chart (issue 14), asserted on what the simulator got.
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
 // rerunsJSON: a flaky workflow that passes when rerun, one that always
@@ -57,15 +58,15 @@ func failedTests(n int) string {
 	return "[" + strings.Join(ts, ",") + `, {"name": "test_ok", "result": "success"}]`
 }
 
-func reruns(t *testing.T, args ...string) *process {
-	p := cmdline(t, args...)
-	p.scenario = circlecitest.MustParse(rerunsJSON)
+func reruns(t *testing.T, args ...string) *clitest.Process {
+	p := clitest.Cmdline(t, args...)
+	p.Scenario = circlecitest.MustParse(rerunsJSON)
 	return p
 }
 
-func githubReruns(t *testing.T, inputs map[string]string) *process {
-	p := github(t, inputs)
-	p.scenario = circlecitest.MustParse(rerunsJSON)
+func githubReruns(t *testing.T, inputs map[string]string) *clitest.Process {
+	p := clitest.GitHub(t, inputs)
+	p.Scenario = circlecitest.MustParse(rerunsJSON)
 	return p
 }
 
@@ -103,12 +104,12 @@ func parseRun(t *testing.T, s string) runJSON {
 
 func TestFailedTestsInTableSummaryAndJSON(t *testing.T) {
 	t.Parallel()
-	r := reruns(t, append(fast, "--project-slug", "gh/acme/broken", "--json")...).run()
-	r.expect(t, 1, "job e2e", "test test_01 (tests/e2e_test.go)", "expected 1, got 0", "test test_10", "and 2 more failed tests")
-	if strings.Contains(r.stderr, "test_11") || strings.Contains(r.stderr, "at line 3") || strings.Contains(r.stderr, "test_ok") {
-		t.Errorf("more than ten tests, a message's second line or a passing test shown:\n%s", r.stderr)
+	r := reruns(t, append(clitest.Fast, "--project-slug", "gh/acme/broken", "--json")...).Run()
+	r.Expect(t, 1, "job e2e", "test test_01 (tests/e2e_test.go)", "expected 1, got 0", "test test_10", "and 2 more failed tests")
+	if strings.Contains(r.Stderr, "test_11") || strings.Contains(r.Stderr, "at line 3") || strings.Contains(r.Stderr, "test_ok") {
+		t.Errorf("more than ten tests, a message's second line or a passing test shown:\n%s", r.Stderr)
 	}
-	out := parseRun(t, r.stdout)
+	out := parseRun(t, r.Stdout)
 	if len(out.Workflows) != 1 || len(out.Workflows[0].FailedJobs) != 1 {
 		t.Fatalf("workflows = %+v", out.Workflows)
 	}
@@ -117,31 +118,31 @@ func TestFailedTestsInTableSummaryAndJSON(t *testing.T) {
 		t.Errorf("failed job = %+v", fj)
 	}
 	// One failed job: one list of tests, read once (it fits on a page).
-	if q := r.requests("GET", "/project/gh/acme/broken/*/tests"); len(q) != 1 || q[0].Path != fmt.Sprintf("/project/gh/acme/broken/%d/tests", fj.Number) {
+	if q := r.Requests("GET", "/project/gh/acme/broken/*/tests"); len(q) != 1 || q[0].Path != fmt.Sprintf("/project/gh/acme/broken/%d/tests", fj.Number) {
 		t.Errorf("tests requests: %+v", q)
 	}
 
-	g := githubReruns(t, map[string]string{"project-slug": "gh/acme/broken", "wait": "true", "poll-interval": "1s"}).run()
-	g.expect(t, 1)
+	g := githubReruns(t, map[string]string{"project-slug": "gh/acme/broken", "wait": "true", "poll-interval": "1s"}).Run()
+	g.Expect(t, 1)
 	for _, want := range []string{"test test_01 (tests/e2e_test.go) (expected 1, got 0)", "and 2 more failed tests"} {
-		if !strings.Contains(g.summary, want) {
-			t.Errorf("summary lacks %q:\n%s", want, g.summary)
+		if !strings.Contains(g.Summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, g.Summary)
 		}
 	}
-	if !strings.Contains(g.outputs["workflows"], `"failed_tests":[{"name":"test_01","file":"tests/e2e_test.go","message":"expected 1, got 0"}`) {
-		t.Errorf("workflows output = %s", g.outputs["workflows"])
+	if !strings.Contains(g.Outputs["workflows"], `"failed_tests":[{"name":"test_01","file":"tests/e2e_test.go","message":"expected 1, got 0"}`) {
+		t.Errorf("workflows output = %s", g.Outputs["workflows"])
 	}
 }
 
 func TestRetryFailedPassesOnTheSecondAttempt(t *testing.T) {
 	t.Parallel()
-	r := reruns(t, append(fast, "--project-slug", "gh/acme/flaky", "--retry-failed", "1", "--json")...).run()
-	r.expect(t, 0, "attempt 2 of at most 2: rerunning tests from failed", "attempt 1 of 2", "attempt 2 of 2")
-	posts := r.requests("POST", "/workflow/*/rerun")
-	if len(posts) != 1 || jsonOf(body(t, posts[0])) != `{"from_failed":true}` {
+	r := reruns(t, append(clitest.Fast, "--project-slug", "gh/acme/flaky", "--retry-failed", "1", "--json")...).Run()
+	r.Expect(t, 0, "attempt 2 of at most 2: rerunning tests from failed", "attempt 1 of 2", "attempt 2 of 2")
+	posts := r.Requests("POST", "/workflow/*/rerun")
+	if len(posts) != 1 || clitest.JSONOf(clitest.Body(t, posts[0])) != `{"from_failed":true}` {
 		t.Fatalf("reruns: %+v", posts)
 	}
-	out := parseRun(t, r.stdout)
+	out := parseRun(t, r.Stdout)
 	if out.Status != "success" || len(out.Attempts) != 2 || out.Attempts[0].Status != "failed" || !slices.Equal(out.Attempts[0].Reran, []string{"tests"}) ||
 		out.Attempts[1].Status != "success" {
 		t.Errorf("json = %+v", out)
@@ -166,12 +167,12 @@ func TestRetryFailedGivesUpAfterNReruns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := reruns(t, append(append(fast, "--project-slug", "gh/acme/broken", "--json"), tc.args...)...).run()
-			r.expect(t, 1, "pipeline failed: tests failed")
-			if n := len(r.requests("POST", "/workflow/*/rerun")); n != tc.n {
+			r := reruns(t, append(append(clitest.Fast, "--project-slug", "gh/acme/broken", "--json"), tc.args...)...).Run()
+			r.Expect(t, 1, "pipeline failed: tests failed")
+			if n := len(r.Requests("POST", "/workflow/*/rerun")); n != tc.n {
 				t.Errorf("%d reruns, want %d", n, tc.n)
 			}
-			out := parseRun(t, r.stdout)
+			out := parseRun(t, r.Stdout)
 			if out.Status != "failed" || len(out.Attempts) != tc.n+1 {
 				t.Errorf("status %s, %d attempts, want failed and %d", out.Status, len(out.Attempts), tc.n+1)
 			}
@@ -183,7 +184,7 @@ func TestRetryFailedGivesUpAfterNReruns(t *testing.T) {
 func jobsOf(t *testing.T, s *circlecitest.Simulator, workflowID string) map[string]string {
 	t.Helper()
 	req := httptest.NewRequest("GET", "/api/v2/workflow/"+workflowID+"/job", nil)
-	req.Header.Set("Circle-Token", token)
+	req.Header.Set("Circle-Token", clitest.Token)
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
 	var page struct{ Items []struct{ ID, Name string } }
@@ -199,23 +200,23 @@ func jobsOf(t *testing.T, s *circlecitest.Simulator, workflowID string) map[stri
 
 func TestRerunNamedJobsOfAWorkflowFoundByName(t *testing.T) {
 	t.Parallel()
-	p := reruns(t, append(fast, "--project-slug", "gh/acme/deploy", "--branch", "main", "--rerun-workflow", "deploy", "--jobs", "apply, smoke", "--json")...)
-	p.advance = time.Minute // the seeded pipelines have run
-	r := p.run()
-	r.expect(t, 0, "Workflow deploy of pipeline #3 rerun with jobs apply, smoke")
-	if q := r.requests("GET", "/project/gh/acme/deploy/pipeline"); len(q) != 1 || q[0].Query != "branch=main" {
+	p := reruns(t, append(clitest.Fast, "--project-slug", "gh/acme/deploy", "--branch", "main", "--rerun-workflow", "deploy", "--jobs", "apply, smoke", "--json")...)
+	p.Advance = time.Minute // the seeded pipelines have run
+	r := p.Run()
+	r.Expect(t, 0, "Workflow deploy of pipeline #3 rerun with jobs apply, smoke")
+	if q := r.Requests("GET", "/project/gh/acme/deploy/pipeline"); len(q) != 1 || q[0].Query != "branch=main" {
 		t.Errorf("pipelines looked up: %+v", q)
 	}
-	posts := r.requests("POST", "/workflow/*/rerun")
+	posts := r.Requests("POST", "/workflow/*/rerun")
 	if len(posts) != 1 {
 		t.Fatalf("reruns: %+v", posts)
 	}
 	old := strings.TrimSuffix(strings.TrimPrefix(posts[0].Path, "/workflow/"), "/rerun")
-	ids := jobsOf(t, r.sim, old)
-	if got, want := jsonOf(body(t, posts[0])), jsonOf(map[string]any{"jobs": []string{ids["apply"], ids["smoke"]}, "sparse_tree": true}); got != want {
+	ids := jobsOf(t, r.Sim, old)
+	if got, want := clitest.JSONOf(clitest.Body(t, posts[0])), clitest.JSONOf(map[string]any{"jobs": []string{ids["apply"], ids["smoke"]}, "sparse_tree": true}); got != want {
 		t.Errorf("rerun body = %s, want %s", got, want)
 	}
-	out := parseRun(t, r.stdout)
+	out := parseRun(t, r.Stdout)
 	// It waited for the new workflow, and for it alone (lint failed).
 	if out.Rerun == nil || out.Rerun.ID != old || len(out.Workflows) != 1 || out.Workflows[0].ID != out.Rerun.WorkflowID || out.Workflows[0].Status != "success" || out.Status != "success" {
 		t.Errorf("json = %+v", out)
@@ -223,11 +224,11 @@ func TestRerunNamedJobsOfAWorkflowFoundByName(t *testing.T) {
 
 	// jobs: failed reruns from failed; without wait, nothing is waited for.
 	p = reruns(t, "--project-slug", "gh/acme/deploy", "--branch", "release", "--rerun-workflow", "deploy", "--jobs", "failed")
-	p.advance = time.Minute
-	r = p.run()
-	r.expect(t, 0, "Workflow deploy of pipeline #2 rerun from failed")
-	if posts := r.requests("POST", "/workflow/*/rerun"); len(posts) != 1 || jsonOf(body(t, posts[0])) != `{"from_failed":true}` || len(r.sim.Requests()) != 3 {
-		t.Errorf("requests: %+v", r.sim.Requests())
+	p.Advance = time.Minute
+	r = p.Run()
+	r.Expect(t, 0, "Workflow deploy of pipeline #2 rerun from failed")
+	if posts := r.Requests("POST", "/workflow/*/rerun"); len(posts) != 1 || clitest.JSONOf(clitest.Body(t, posts[0])) != `{"from_failed":true}` || len(r.Sim.Requests()) != 3 {
+		t.Errorf("requests: %+v", r.Sim.Requests())
 	}
 }
 
@@ -244,10 +245,10 @@ func TestRerunRefusesNamesThatDoNotExist(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := reruns(t, append([]string{"--project-slug", "gh/acme/deploy", "--branch", "main", "--wait"}, tc.args...)...)
-			p.advance = time.Minute
-			r := p.run()
-			r.expect(t, 2, tc.want)
-			if n := r.sim.Count("POST", "*"); n != 0 {
+			p.Advance = time.Minute
+			r := p.Run()
+			r.Expect(t, 2, tc.want)
+			if n := r.Sim.Count("POST", "*"); n != 0 {
 				t.Errorf("%d POSTs", n)
 			}
 		})
@@ -260,9 +261,9 @@ func TestRerunRefusesNamesThatDoNotExist(t *testing.T) {
 		{"--project-slug", "gh/acme/deploy", "--retry-failed", "11"},
 		{"--project-slug", "gh/acme/deploy", "--retry-failed", "two"},
 	} {
-		r := reruns(t, args...).run()
-		r.expect(t, 2)
-		if n := len(r.sim.Requests()); n != 0 {
+		r := reruns(t, args...).Run()
+		r.Expect(t, 2)
+		if n := len(r.Sim.Requests()); n != 0 {
 			t.Errorf("%v: %d requests", args, n)
 		}
 	}
@@ -270,27 +271,27 @@ func TestRerunRefusesNamesThatDoNotExist(t *testing.T) {
 
 func TestArtifactsListed(t *testing.T) {
 	t.Parallel()
-	r := githubReruns(t, map[string]string{"project-slug": "gh/acme/flaky", "wait": "true", "poll-interval": "1s", "artifacts": "true", "retry-failed": "1"}).run()
-	r.expect(t, 0)
+	r := githubReruns(t, map[string]string{"project-slug": "gh/acme/flaky", "wait": "true", "poll-interval": "1s", "artifacts": "true", "retry-failed": "1"}).Run()
+	r.Expect(t, 0)
 	var arts []struct{ Workflow, Job, Path, URL string }
-	if err := json.Unmarshal([]byte(r.outputs["artifacts"]), &arts); err != nil {
-		t.Fatalf("artifacts output %q: %v", r.outputs["artifacts"], err)
+	if err := json.Unmarshal([]byte(r.Outputs["artifacts"]), &arts); err != nil {
+		t.Fatalf("artifacts output %q: %v", r.Outputs["artifacts"], err)
 	}
 	if len(arts) != 2 || arts[0].Workflow != "build" || arts[0].Job != "compile" || arts[0].Path != "dist/app.tar.gz" ||
 		!strings.HasSuffix(arts[1].URL, "/1/coverage/index.html") {
 		t.Errorf("artifacts = %+v", arts)
 	}
-	if !strings.Contains(r.summary, "#### Artifacts") || !strings.Contains(r.summary, "[dist/app.tar.gz](https://") {
-		t.Errorf("summary:\n%s", r.summary)
+	if !strings.Contains(r.Summary, "#### Artifacts") || !strings.Contains(r.Summary, "[dist/app.tar.gz](https://") {
+		t.Errorf("summary:\n%s", r.Summary)
 	}
 	// Every build job of the workflows that count: compile, and e2e's rerun.
-	if n := len(r.requests("GET", "/project/gh/acme/flaky/*/artifacts")); n != 2 {
+	if n := len(r.Requests("GET", "/project/gh/acme/flaky/*/artifacts")); n != 2 {
 		t.Errorf("%d artifact lists read, want 2", n)
 	}
 	// Without artifacts: none read, no output.
-	r = githubReruns(t, map[string]string{"project-slug": "gh/acme/flaky", "wait": "true", "poll-interval": "1s"}).run()
-	if _, ok := r.outputs["artifacts"]; ok || len(r.requests("GET", "*/artifacts")) != 0 {
-		t.Errorf("artifacts not asked for, yet read or output: %v", r.outputs)
+	r = githubReruns(t, map[string]string{"project-slug": "gh/acme/flaky", "wait": "true", "poll-interval": "1s"}).Run()
+	if _, ok := r.Outputs["artifacts"]; ok || len(r.Requests("GET", "*/artifacts")) != 0 {
+		t.Errorf("artifacts not asked for, yet read or output: %v", r.Outputs)
 	}
 }
 
@@ -340,9 +341,9 @@ func chartOf(t *testing.T, summary string) string {
 
 func TestSummaryChartParsesAsMermaid(t *testing.T) {
 	t.Parallel()
-	r := githubReruns(t, map[string]string{"project-slug": "gh/acme/odd", "wait": "true", "poll-interval": "1s", "on-hold": "succeed"}).run()
-	r.expect(t, 1)
-	tasks := mermaid(t, chartOf(t, r.summary))
+	r := githubReruns(t, map[string]string{"project-slug": "gh/acme/odd", "wait": "true", "poll-interval": "1s", "on-hold": "succeed"}).Run()
+	r.Expect(t, 1)
+	tasks := mermaid(t, chartOf(t, r.Summary))
 	// Every workflow and job, under its workflow, failed ones crit; names
 	// stripped of what Mermaid reads as syntax.
 	want := []mermaidTask{
@@ -363,14 +364,14 @@ func TestSummaryChartParsesAsMermaid(t *testing.T) {
 		}
 	}
 	// The chart needs every job: one list per workflow.
-	if n := len(r.requests("GET", "/workflow/*/job")); n < 2 {
+	if n := len(r.Requests("GET", "/workflow/*/job")); n < 2 {
 		t.Errorf("%d job lists read", n)
 	}
 
 	// A fan-out: one bar per target.
-	f := github(t, map[string]string{"targets": `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/failing"}]`, "wait": "true", "poll-interval": "1s"}).run()
-	f.expect(t, 1)
-	tasks = mermaid(t, chartOf(t, f.summary))
+	f := clitest.GitHub(t, map[string]string{"targets": `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/failing"}]`, "wait": "true", "poll-interval": "1s"}).Run()
+	f.Expect(t, 1)
+	tasks = mermaid(t, chartOf(t, f.Summary))
 	if len(tasks) != 2 || tasks[0].Task != "target gh/acme/web" || tasks[0].Crit || tasks[1].Task != "target gh/acme/failing" || !tasks[1].Crit {
 		t.Errorf("fan-out tasks = %+v", tasks)
 	}

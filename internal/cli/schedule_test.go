@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 // The fault schedule: whole runs (trigger, wait, fan-out, cancel) against
 // the simulator on a fake clock, each seed drawing its own timelines
@@ -21,7 +21,7 @@ package main
 // FAULT_SEEDS sets how many seeds run (CI runs thousands); a failing seed
 // replays alone with
 //
-//	go test -run 'TestFaultSchedule/seed=N$' .
+//	go test -run 'TestFaultSchedule/seed=N$' ./internal/cli
 
 import (
 	"encoding/json"
@@ -37,6 +37,7 @@ import (
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
 func TestFaultSchedule(t *testing.T) {
@@ -79,7 +80,7 @@ func draw(seed uint64) schedule {
 	}
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 
-	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{token}, PageSize: 2 + rng.IntN(19)}}
+	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{clitest.Token}, PageSize: 2 + rng.IntN(19)}}
 	if chance(0.3) {
 		s.sc.ClockSkew = between(-5*time.Minute, 5*time.Minute)
 	}
@@ -184,45 +185,45 @@ func pick502(rng *rand.Rand) int { return []int{500, 502, 503, 504}[rng.IntN(4)]
 
 func runSchedule(t *testing.T, seed uint64) {
 	s := draw(seed)
-	p := cmdline(t, s.args...)
+	p := clitest.Cmdline(t, s.args...)
 	if s.action {
-		p = github(t, nil)
-		p.args = s.args
+		p = clitest.GitHub(t, nil)
+		p.Args = s.args
 	}
-	p.scenario, p.interrupt = s.sc, s.interruptAt
-	r := p.run()
+	p.Scenario, p.Interrupt = s.sc, s.interruptAt
+	r := p.Run()
 	defer func() {
 		if t.Failed() {
-			t.Logf("replay: go test -run 'TestFaultSchedule/seed=%d$' .\nargs %q\nscenario %+v\nstdout:\n%s\nstderr:\n%s", seed, s.args, s.sc, r.stdout, r.stderr)
+			t.Logf("replay: go test -run 'TestFaultSchedule/seed=%d$' ./internal/cli\nargs %q\nscenario %+v\nstdout:\n%s\nstderr:\n%s", seed, s.args, s.sc, r.Stdout, r.Stderr)
 		}
 	}()
 
 	// No token in any output (the Action masks it on its first line).
-	out := r.stdout
+	out := r.Stdout
 	if s.action {
 		_, out, _ = strings.Cut(out, "\n")
 	}
-	for _, o := range append([]string{out, r.stderr, r.summary}, slices.Collect(maps.Values(r.outputs))...) {
-		if strings.Contains(o, token) {
+	for _, o := range append([]string{out, r.Stderr, r.Summary}, slices.Collect(maps.Values(r.Outputs))...) {
+		if strings.Contains(o, clitest.Token) {
 			t.Fatalf("the token is in an output")
 		}
 	}
-	if bound := s.timeout + 10*time.Second; r.elapsed > bound {
-		t.Errorf("ran %s with a %s timeout", r.elapsed, s.timeout)
+	if bound := s.timeout + 10*time.Second; r.Elapsed > bound {
+		t.Errorf("ran %s with a %s timeout", r.Elapsed, s.timeout)
 	}
 	var res results
 	if s.action {
-		res.Status = r.outputs["status"]
-		json.Unmarshal([]byte(r.outputs["results"]), &res.Results)
+		res.Status = r.Outputs["status"]
+		json.Unmarshal([]byte(r.Outputs["results"]), &res.Results)
 	} else {
-		json.Unmarshal([]byte(r.stdout), &res)
+		json.Unmarshal([]byte(r.Stdout), &res)
 	}
 	if res.Status == "" || len(res.Results) != len(s.slugs) {
 		t.Fatalf("status %q, %d results for %d targets", res.Status, len(res.Results), len(s.slugs))
 	}
 	for i, tr := range res.Results {
 		slug := s.slugs[i]
-		created := r.sim.Created(slug)
+		created := r.Sim.Created(slug)
 		if len(created) > 1 {
 			t.Errorf("%s: %d pipelines for one request", slug, len(created))
 		}
@@ -239,31 +240,31 @@ func runSchedule(t *testing.T, seed uint64) {
 		// The verdict came from the last read of the workflows; other
 		// targets may have moved the shared clock on since.
 		var last time.Duration
-		for _, q := range r.requests("GET", "/pipeline/"+tr.ID+"*") {
+		for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"*") {
 			if q.Status == 200 {
 				last = max(last, q.Served)
 			}
 		}
 		if last > 0 {
-			checkVerdict(t, slug, tr.Status, tr.ExitCode, truthOf(t, r.sim, tr.ID, last), s)
+			checkVerdict(t, slug, tr.Status, tr.ExitCode, truthOf(t, r.Sim, tr.ID, last), s)
 		}
 		// A stop: the run was interrupted or timed out (not a downstream
 		// that was canceled, nor a target stopped by fail-fast). What its
 		// last read listed is final once its cancels are answered.
 		if s.cancel && (strings.Contains(tr.Error, ": interrupted") || tr.Status == "timed-out") {
 			var listed []circleci.Workflow
-			for _, q := range r.requests("GET", "/pipeline/"+tr.ID+"/workflow") {
+			for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"/workflow") {
 				if q.Status == 200 {
-					listed = truthOf(t, r.sim, tr.ID, q.Served).workflows
+					listed = truthOf(t, r.Sim, tr.ID, q.Served).workflows
 				}
 			}
 			end := last
 			for _, w := range listed {
-				for _, q := range r.requests("POST", "/workflow/"+w.ID+"/cancel") {
+				for _, q := range r.Requests("POST", "/workflow/"+w.ID+"/cancel") {
 					end = max(end, q.Served)
 				}
 			}
-			now := truthOf(t, r.sim, tr.ID, end).workflows
+			now := truthOf(t, r.Sim, tr.ID, end).workflows
 			for _, w := range listed {
 				i := slices.IndexFunc(now, func(n circleci.Workflow) bool { return n.ID == w.ID })
 				if i < 0 || !now[i].Final() {

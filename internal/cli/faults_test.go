@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 // Faults: whatever the network or the API does, one request makes one
 // pipeline, the exit status tells the truth, and the token stays home.
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
 func TestFaultsNeverDuplicateOrLie(t *testing.T) {
@@ -45,14 +46,14 @@ func TestFaultsNeverDuplicateOrLie(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := waitFor(t, "gh/acme/api")
-			p.scenario = withFaults(tc.fault)
-			r := p.run()
-			r.expect(t, tc.code, tc.want...)
-			if n := r.sim.PipelineCount("gh/acme/api"); n != tc.pipelines {
+			p.Scenario = clitest.WithFaults(tc.fault)
+			r := p.Run()
+			r.Expect(t, tc.code, tc.want...)
+			if n := r.Sim.PipelineCount("gh/acme/api"); n != tc.pipelines {
 				t.Errorf("%d pipelines, want %d", n, tc.pipelines)
 			}
-			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, big[:100]) {
-				t.Errorf("stderr:\n%.2000s", r.stderr)
+			if strings.Contains(r.Stderr, "panic") || strings.Contains(r.Stderr, big[:100]) {
+				t.Errorf("stderr:\n%.2000s", r.Stderr)
 			}
 		})
 	}
@@ -68,10 +69,10 @@ func TestRedirectToAnotherHostGetsNoToken(t *testing.T) {
 		w.WriteHeader(201)
 	}))
 	defer evil.Close()
-	p := cmdline(t, "--project-slug", "gh/acme/api")
-	p.scenario = withFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 307, Headers: map[string]string{"Location": evil.URL + "/api/v2/project/gh/acme/api/pipeline"}})
-	r := p.run()
-	r.expect(t, 4, "refusing to follow a redirect")
+	p := clitest.Cmdline(t, "--project-slug", "gh/acme/api")
+	p.Scenario = clitest.WithFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 307, Headers: map[string]string{"Location": evil.URL + "/api/v2/project/gh/acme/api/pipeline"}})
+	r := p.Run()
+	r.Expect(t, 4, "refusing to follow a redirect")
 	if got.Load() != 0 {
 		t.Errorf("the other host received the token %d times", got.Load())
 	}

@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 // The promises of one request, one pipeline, a truthful status and no
 // token in any output, against a simulator that answers late, lies, lags
@@ -17,13 +17,14 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
 const wantParams = `{"env": "a&b<c>", "replicas": 2}`
 
 // api is the world's gh/acme/api project, changed by change.
 func api(change func(p *circlecitest.Project), faults ...circlecitest.Fault) *circlecitest.Scenario {
-	sc := withFaults(faults...)
+	sc := clitest.WithFaults(faults...)
 	for i := range sc.Projects {
 		if sc.Projects[i].Slug == "gh/acme/api" {
 			change(&sc.Projects[i])
@@ -70,15 +71,15 @@ func TestAmbiguousTriggerCreatesOnePipeline(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
-			p.scenario = tc.sc
-			r := p.run()
-			r.expect(t, 0, "looking for a pipeline it may have created")
-			if n := r.sim.PipelineCount("gh/acme/api"); n != 1 {
-				t.Fatalf("%d pipelines for one request\n%s", n, r.stderr)
+			p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
+			p.Scenario = tc.sc
+			r := p.Run()
+			r.Expect(t, 0, "looking for a pipeline it may have created")
+			if n := r.Sim.PipelineCount("gh/acme/api"); n != 1 {
+				t.Fatalf("%d pipelines for one request\n%s", n, r.Stderr)
 			}
-			if !strings.Contains(r.stdout, `"number": 1,`) || !strings.Contains(r.stderr, "found after a lost answer") {
-				t.Errorf("did not adopt pipeline #1:\n%s\n%s", r.stdout, r.stderr)
+			if !strings.Contains(r.Stdout, `"number": 1,`) || !strings.Contains(r.Stderr, "found after a lost answer") {
+				t.Errorf("did not adopt pipeline #1:\n%s\n%s", r.Stdout, r.Stderr)
 			}
 		})
 	}
@@ -117,16 +118,16 @@ func TestNeverAdoptsAnotherPipeline(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
-			p.scenario = tc.sc
-			r := p.run()
-			r.expect(t, 0)
-			if n := r.sim.PipelineCount("gh/acme/api"); n != 1 {
-				t.Fatalf("%d pipelines created by the client, want 1\n%s", n, r.stderr)
+			p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--branch", "main", "--parameters", wantParams, "--json")
+			p.Scenario = tc.sc
+			r := p.Run()
+			r.Expect(t, 0)
+			if n := r.Sim.PipelineCount("gh/acme/api"); n != 1 {
+				t.Fatalf("%d pipelines created by the client, want 1\n%s", n, r.Stderr)
 			}
-			created := r.sim.Created("gh/acme/api")
-			if len(created) != 1 || !strings.Contains(r.stdout, `"id": "`+created[0]+`"`) {
-				t.Errorf("reported a pipeline it did not create (created %v):\n%s", created, r.stdout)
+			created := r.Sim.Created("gh/acme/api")
+			if len(created) != 1 || !strings.Contains(r.Stdout, `"id": "`+created[0]+`"`) {
+				t.Errorf("reported a pipeline it did not create (created %v):\n%s", created, r.Stdout)
 			}
 		})
 	}
@@ -136,13 +137,13 @@ func TestNeverAdoptsAnotherPipeline(t *testing.T) {
 // adopt their own pipeline after both answers were lost.
 func TestFanoutTargetsNeverShareAPipeline(t *testing.T) {
 	t.Parallel()
-	p := cmdline(t, "--json", "--targets", `[{"project-slug":"gh/acme/api","branch":"main","parameters":{"env":"a"}},
+	p := clitest.Cmdline(t, "--json", "--targets", `[{"project-slug":"gh/acme/api","branch":"main","parameters":{"env":"a"}},
 		{"project-slug":"gh/acme/api","branch":"main","parameters":{"replicas":3}}]`)
-	p.scenario = api(noChange, createdAnyway(502, 2))
-	r := p.run()
-	r.expect(t, 0)
-	res := parseResults(t, r.stdout)
-	if n := r.sim.PipelineCount("gh/acme/api"); n != 2 || len(res.Results) != 2 || res.Results[0].Number == res.Results[1].Number {
+	p.Scenario = api(noChange, createdAnyway(502, 2))
+	r := p.Run()
+	r.Expect(t, 0)
+	res := parseResults(t, r.Stdout)
+	if n := r.Sim.PipelineCount("gh/acme/api"); n != 2 || len(res.Results) != 2 || res.Results[0].Number == res.Results[1].Number {
 		t.Errorf("%d pipelines; results %+v", n, res.Results)
 	}
 }
@@ -151,14 +152,14 @@ func TestFanoutTargetsNeverShareAPipeline(t *testing.T) {
 // within its timeout, and nothing is sent late.
 func TestRetryAfterBeyondTheDeadline(t *testing.T) {
 	t.Parallel()
-	p := cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "10s")
-	p.scenario = withFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "300", Count: 1})
-	r := p.run()
-	r.expect(t, 4, "429", "10s")
-	if r.elapsed > 11*time.Second {
-		t.Errorf("ran for %s with a 10s timeout", r.elapsed)
+	p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "10s")
+	p.Scenario = clitest.WithFaults(circlecitest.Fault{Method: "POST", Path: "/project/*", Status: 429, RetryAfter: "300", Count: 1})
+	r := p.Run()
+	r.Expect(t, 4, "429", "10s")
+	if r.Elapsed > 11*time.Second {
+		t.Errorf("ran for %s with a 10s timeout", r.Elapsed)
 	}
-	if n := r.sim.Count("POST", "*"); n != 1 {
+	if n := r.Sim.Count("POST", "*"); n != 1 {
 		t.Errorf("%d POSTs", n)
 	}
 }
@@ -170,17 +171,17 @@ func TestExistingPipelineSurvivesAFirstError(t *testing.T) {
 		{Method: "GET", Path: "/pipeline/*", Status: 500, Count: 1},
 		{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "2", Count: 1},
 	} {
-		p := cmdline(t)
-		p.scenario = withFaults(f)
-		p.prepare = func(s *circlecitest.Simulator) {
+		p := clitest.Cmdline(t)
+		p.Scenario = clitest.WithFaults(f)
+		p.Prepare = func(s *circlecitest.Simulator) {
 			id, err := s.CreateAs(circlecitest.DefaultUser, "gh/acme/web", "main", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.args = append(p.args, "--pipeline-id", id)
+			p.Args = append(p.Args, "--pipeline-id", id)
 		}
-		r := p.run()
-		r.expect(t, 0, "build")
+		r := p.Run()
+		r.Expect(t, 0, "build")
 	}
 }
 
@@ -189,15 +190,15 @@ func TestExistingPipelineSurvivesAFirstError(t *testing.T) {
 func TestSetupWorkflowWithoutTag(t *testing.T) {
 	t.Parallel()
 	p := waitFor(t, "gh/acme/dynamic")
-	p.scenario = api(noChange)
-	for i := range p.scenario.Projects {
-		if p.scenario.Projects[i].Slug == "gh/acme/dynamic" {
-			p.scenario.Projects[i].Pipeline.Workflows[0].HideTag = true
-			p.scenario.Projects[i].Pipeline.Workflows[1].Appear = circlecitest.Duration(5 * time.Second)
+	p.Scenario = api(noChange)
+	for i := range p.Scenario.Projects {
+		if p.Scenario.Projects[i].Slug == "gh/acme/dynamic" {
+			p.Scenario.Projects[i].Pipeline.Workflows[0].HideTag = true
+			p.Scenario.Projects[i].Pipeline.Workflows[1].Appear = circlecitest.Duration(5 * time.Second)
 		}
 	}
-	r := p.run()
-	r.expect(t, 1, "deploy                   failed", "job apply")
+	r := p.Run()
+	r.Expect(t, 1, "deploy                   failed", "job apply")
 }
 
 // A host that does not exist fails at once, with a hint, and is not retried.
@@ -207,12 +208,12 @@ func TestUnknownHostFailsFast(t *testing.T) {
 		&net.DNSError{Err: "no such host", Name: "circleci.exmaple.com", IsNotFound: true},
 		&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
 	} {
-		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait")
-		p.transport = failing{err}
-		r := p.run()
-		r.expect(t, 4, "check the host")
-		if r.elapsed > time.Second {
-			t.Errorf("%v: retried for %s", err, r.elapsed)
+		p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait")
+		p.Transport = failing{err}
+		r := p.Run()
+		r.Expect(t, 4, "check the host")
+		if r.Elapsed > time.Second {
+			t.Errorf("%v: retried for %s", err, r.Elapsed)
 		}
 	}
 }
@@ -224,7 +225,7 @@ func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, 
 // hostileNames are workflow and job names a server could send: they must
 // neither issue a workflow command, nor add or rewrite an output, nor break
 // the job summary, nor carry the token out.
-var hostileNames = []string{"::warning::pwned", "::stop-commands::resume", "build | test\n::error::forged\nstatus<<EOF", "leak " + token}
+var hostileNames = []string{"::warning::pwned", "::stop-commands::resume", "build | test\n::error::forged\nstatus<<EOF", "leak " + clitest.Token}
 
 func hostileWorld() *circlecitest.Scenario {
 	sc := api(func(p *circlecitest.Project) {
@@ -239,11 +240,11 @@ func hostileWorld() *circlecitest.Scenario {
 
 func TestServerStringsAreData(t *testing.T) {
 	t.Parallel()
-	p := github(t, map[string]string{"project-slug": "gh/acme/api", "wait": "true"})
-	p.scenario = hostileWorld()
-	r := p.run()
-	r.expect(t, 1, "Token: [token]") // the echoed token, redacted, in the warning about the 500
-	lines := strings.Split(r.stdout, "\n")
+	p := clitest.GitHub(t, map[string]string{"project-slug": "gh/acme/api", "wait": "true"})
+	p.Scenario = hostileWorld()
+	r := p.Run()
+	r.Expect(t, 1, "Token: [token]") // the echoed token, redacted, in the warning about the 500
+	lines := strings.Split(r.Stdout, "\n")
 	if !strings.HasPrefix(lines[0], "::add-mask::") {
 		t.Errorf("the token is not masked first: %q", lines[0])
 	}
@@ -255,23 +256,23 @@ func TestServerStringsAreData(t *testing.T) {
 			}
 		}
 	}
-	leaks := strings.Join(lines[1:], "\n") + r.stderr + r.summary + strings.Join(slices.Collect(maps.Values(r.outputs)), "\n")
-	if strings.Contains(leaks, token) {
+	leaks := strings.Join(lines[1:], "\n") + r.Stderr + r.Summary + strings.Join(slices.Collect(maps.Values(r.Outputs)), "\n")
+	if strings.Contains(leaks, clitest.Token) {
 		t.Errorf("the token is in an output:\n%s", leaks)
 	}
-	if got := slices.Sorted(maps.Keys(r.outputs)); !slices.Equal(got, []string{"created_at", "id", "number", "state", "status", "url", "workflows"}) {
+	if got := slices.Sorted(maps.Keys(r.Outputs)); !slices.Equal(got, []string{"created_at", "id", "number", "state", "status", "url", "workflows"}) {
 		t.Errorf("outputs %v", got)
 	}
-	if r.outputs["status"] != "failed" {
-		t.Errorf("status output %q", r.outputs["status"])
+	if r.Outputs["status"] != "failed" {
+		t.Errorf("status output %q", r.Outputs["status"])
 	}
 	var wfs []map[string]any
-	if err := json.Unmarshal([]byte(r.outputs["workflows"]), &wfs); err != nil || len(wfs) != len(hostileNames) {
-		t.Errorf("workflows output %q: %v", r.outputs["workflows"], err)
+	if err := json.Unmarshal([]byte(r.Outputs["workflows"]), &wfs); err != nil || len(wfs) != len(hostileNames) {
+		t.Errorf("workflows output %q: %v", r.Outputs["workflows"], err)
 	}
 	// Every row of the summary's table has the header's cells.
 	rows := 0
-	for _, l := range strings.Split(r.summary, "\n") {
+	for _, l := range strings.Split(r.Summary, "\n") {
 		if strings.HasPrefix(l, "|") {
 			rows++
 			if n := strings.Count(strings.ReplaceAll(l, `\|`, ""), "|"); n != 4 {
@@ -280,15 +281,15 @@ func TestServerStringsAreData(t *testing.T) {
 		}
 	}
 	if rows != 2+2*len(hostileNames) {
-		t.Errorf("%d summary rows, want %d:\n%s", rows, 2+2*len(hostileNames), r.summary)
+		t.Errorf("%d summary rows, want %d:\n%s", rows, 2+2*len(hostileNames), r.Summary)
 	}
 
 	// The CLI: no token anywhere, and --json is one JSON object.
-	p = cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--json")
-	p.scenario = hostileWorld()
-	r = p.run()
+	p = clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--json")
+	p.Scenario = hostileWorld()
+	r = p.Run()
 	var out map[string]any
-	if r.code != 1 || json.Unmarshal([]byte(r.stdout), &out) != nil || strings.Contains(r.stdout+r.stderr, token) {
-		t.Errorf("CLI: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	if r.Code != 1 || json.Unmarshal([]byte(r.Stdout), &out) != nil || strings.Contains(r.Stdout+r.Stderr, clitest.Token) {
+		t.Errorf("CLI: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }

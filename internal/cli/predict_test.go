@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 // Command-level tests of issue 15: the wait that follows CircleCI's
 // insights, sharding, and the shared rate budget.
@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
 // history is a project whose 10-minute build has insights (or not).
 func history(runs int, wfs ...circlecitest.WorkflowSpec) *circlecitest.Scenario {
-	sc := &circlecitest.Scenario{Tokens: []string{token}, Seed: 7}
+	sc := &circlecitest.Scenario{Tokens: []string{clitest.Token}, Seed: 7}
 	if len(wfs) == 0 {
 		wfs = []circlecitest.WorkflowSpec{{Name: "build", Duration: circlecitest.Duration(10 * time.Minute), Spread: 0.05}}
 	}
@@ -29,23 +30,23 @@ func history(runs int, wfs ...circlecitest.WorkflowSpec) *circlecitest.Scenario 
 
 func TestPredictedWaitPollsLessAndExitsPromptly(t *testing.T) {
 	t.Parallel()
-	run := func(sc *circlecitest.Scenario) result {
-		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait")
-		p.scenario = sc
-		return p.run()
+	run := func(sc *circlecitest.Scenario) clitest.Result {
+		p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait")
+		p.Scenario = sc
+		return p.Run()
 	}
 	with, without := run(history(50)), run(history(0))
-	with.expect(t, 0, "success")
-	without.expect(t, 0, "success")
-	if n := len(with.requests("GET", "/insights/gh/acme/api/workflows")); n != 1 {
+	with.Expect(t, 0, "success")
+	without.Expect(t, 0, "success")
+	if n := len(with.Requests("GET", "/insights/gh/acme/api/workflows")); n != 1 {
 		t.Errorf("%d insights requests, want 1", n)
 	}
-	polls := func(r result) int { return len(r.requests("GET", "/pipeline/*/workflow")) }
+	polls := func(r clitest.Result) int { return len(r.Requests("GET", "/pipeline/*/workflow")) }
 	if polls(with) >= polls(without) {
 		t.Errorf("with history %d polls, without %d: history should save polls", polls(with), polls(without))
 	}
-	if lag := with.elapsed - 10*time.Minute; lag > 45*time.Second {
-		t.Errorf("with history the wait took %s for a 10m pipeline", with.elapsed)
+	if lag := with.Elapsed - 10*time.Minute; lag > 45*time.Second {
+		t.Errorf("with history the wait took %s for a 10m pipeline", with.Elapsed)
 	}
 }
 
@@ -54,18 +55,18 @@ func TestNoHistoryFallsBackToBackoff(t *testing.T) {
 	for _, status := range []int{403, 404} {
 		sc := history(50)
 		sc.InsightsStatus = status
-		p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "20s")
-		p.scenario = sc
-		r := p.run()
-		r.expect(t, 0, "success")
-		reqs := r.requests("GET", "/pipeline/*/workflow")
+		p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "20s")
+		p.Scenario = sc
+		r := p.Run()
+		r.Expect(t, 0, "success")
+		reqs := r.Requests("GET", "/pipeline/*/workflow")
 		for i := 1; i < len(reqs); i++ {
 			if gap := reqs[i].At - reqs[i-1].At; gap > 21*time.Second {
 				t.Errorf("insights %d: a gap of %s between polls, more than max-poll-interval", status, gap)
 			}
 		}
-		if r.elapsed > 10*time.Minute+22*time.Second {
-			t.Errorf("insights %d: the wait took %s for a 10m pipeline", status, r.elapsed)
+		if r.Elapsed > 10*time.Minute+22*time.Second {
+			t.Errorf("insights %d: the wait took %s for a 10m pipeline", status, r.Elapsed)
 		}
 	}
 }
@@ -75,18 +76,18 @@ func TestEarlyFailureSeenWithinMaxPollInterval(t *testing.T) {
 	// History says 30 minutes; this run fails after 2.
 	sc := history(50, circlecitest.WorkflowSpec{Name: "build", Duration: circlecitest.Duration(30 * time.Minute), Spread: 0.05})
 	sc.Projects[0].Pipeline.Workflows[0].Steps = []circlecitest.Step{{At: 0, Status: "running"}, {At: circlecitest.Duration(2 * time.Minute), Status: "failed"}}
-	p := cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "30s")
-	p.scenario = sc
-	r := p.run()
-	r.expect(t, 1, "failed")
-	if end := 2*time.Minute + 500*time.Millisecond; r.elapsed > end+31*time.Second {
-		t.Errorf("a failure at %s seen after %s: more than max-poll-interval", end, r.elapsed)
+	p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--max-poll-interval", "30s")
+	p.Scenario = sc
+	r := p.Run()
+	r.Expect(t, 1, "failed")
+	if end := 2*time.Minute + 500*time.Millisecond; r.Elapsed > end+31*time.Second {
+		t.Errorf("a failure at %s seen after %s: more than max-poll-interval", end, r.Elapsed)
 	}
 }
 
 func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 	t.Parallel()
-	sc := &circlecitest.Scenario{Tokens: []string{token}}
+	sc := &circlecitest.Scenario{Tokens: []string{clitest.Token}}
 	var targets []string
 	for i := range 10 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
@@ -97,18 +98,18 @@ func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 	seen := map[string]int{}
 	for i := range 3 {
 		p := fanout(t, all, "--shard", fmt.Sprintf("%d/3", i))
-		p.scenario = sc
-		r := p.run()
-		r.expect(t, 0, fmt.Sprintf("Shard %d/3", i))
-		for _, q := range r.requests("POST", "/project/*/pipeline") {
+		p.Scenario = sc
+		r := p.Run()
+		r.Expect(t, 0, fmt.Sprintf("Shard %d/3", i))
+		for _, q := range r.Requests("POST", "/project/*/pipeline") {
 			seen[q.Path]++
 		}
 	}
 	// And from CircleCI's parallelism.
-	p := fanout(t, all).with("CIRCLE_NODE_INDEX", "1", "CIRCLE_NODE_TOTAL", "3")
-	p.scenario = sc
-	r := p.run()
-	r.expect(t, 0, "Shard 1/3: 3 of 10 targets")
+	p := fanout(t, all).With("CIRCLE_NODE_INDEX", "1", "CIRCLE_NODE_TOTAL", "3")
+	p.Scenario = sc
+	r := p.Run()
+	r.Expect(t, 0, "Shard 1/3: 3 of 10 targets")
 	if len(seen) != 10 {
 		t.Errorf("the shards triggered %d projects, want all 10: %v", len(seen), seen)
 	}
@@ -118,8 +119,8 @@ func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"3/3", "-1/3", "1", "a/b", "0/0"} {
-		r := fanout(t, all, "--shard", bad).run()
-		r.expect(t, 2, "shard")
+		r := fanout(t, all, "--shard", bad).Run()
+		r.Expect(t, 2, "shard")
 	}
 }
 
@@ -129,7 +130,7 @@ func TestShardsSplitTargetsDisjointlyAndCompletely(t *testing.T) {
 // announced a limit: a limit below it could still see a 429, once.)
 func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
 	t.Parallel()
-	sc := &circlecitest.Scenario{Tokens: []string{token}, RateLimit: &circlecitest.RateLimit{Limit: 40, Window: circlecitest.Duration(10 * time.Second)}}
+	sc := &circlecitest.Scenario{Tokens: []string{clitest.Token}, RateLimit: &circlecitest.RateLimit{Limit: 40, Window: circlecitest.Duration(10 * time.Second)}}
 	var targets []string
 	for i := range 30 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
@@ -138,13 +139,13 @@ func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
 		targets = append(targets, fmt.Sprintf(`{"project-slug":%q}`, slug))
 	}
 	p := fanout(t, "["+strings.Join(targets, ",")+"]", "--wait")
-	p.scenario = sc
-	r := p.run()
-	r.expect(t, 0)
-	if n := len(r.requests("POST", "/project/*/pipeline")); n != 30 {
+	p.Scenario = sc
+	r := p.Run()
+	r.Expect(t, 0)
+	if n := len(r.Requests("POST", "/project/*/pipeline")); n != 30 {
 		t.Errorf("%d triggers, want 30", n)
 	}
-	for _, q := range r.sim.Requests() {
+	for _, q := range r.Sim.Requests() {
 		if q.Status == 429 {
 			t.Fatalf("%s %s answered 429 at %s: the announced limit was not kept", q.Method, q.Path, q.At)
 		}
@@ -155,13 +156,13 @@ func TestAnnouncedRateLimitIsKeptWithoutA429(t *testing.T) {
 // prints one JSON object and a job summary.
 func TestEmptyShard(t *testing.T) {
 	t.Parallel()
-	r := cmdline(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`, "--shard", "2/3", "--json").run()
+	r := clitest.Cmdline(t, "--targets", `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`, "--shard", "2/3", "--json").Run()
 	var out map[string]any
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out["status"] != "no-targets" || r.sim.Count("", "*") != 0 {
-		t.Errorf("exit %d, stdout %q, %d requests", r.code, r.stdout, r.sim.Count("", "*"))
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &out) != nil || out["status"] != "no-targets" || r.Sim.Count("", "*") != 0 {
+		t.Errorf("exit %d, stdout %q, %d requests", r.Code, r.Stdout, r.Sim.Count("", "*"))
 	}
-	g := github(t, map[string]string{"targets": `[{"project-slug":"gh/acme/web"}]`, "shard": "1/2", "wait": "true"}).run()
-	if g.code != 0 || g.outputs["status"] != "no-targets" || !strings.Contains(g.summary, "0 pipelines for 0 targets") {
-		t.Errorf("action: exit %d, outputs %v, summary %q", g.code, g.outputs, g.summary)
+	g := clitest.GitHub(t, map[string]string{"targets": `[{"project-slug":"gh/acme/web"}]`, "shard": "1/2", "wait": "true"}).Run()
+	if g.Code != 0 || g.Outputs["status"] != "no-targets" || !strings.Contains(g.Summary, "0 pipelines for 0 targets") {
+		t.Errorf("action: exit %d, outputs %v, summary %q", g.Code, g.Outputs, g.Summary)
 	}
 }

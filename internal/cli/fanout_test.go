@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"encoding/json"
@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
+	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
 )
 
-func fanout(t *testing.T, targets string, extra ...string) *process {
-	return cmdline(t, append(append([]string{"--targets", targets}, fast...), extra...)...)
+func fanout(t *testing.T, targets string, extra ...string) *clitest.Process {
+	return clitest.Cmdline(t, append(append([]string{"--targets", targets}, clitest.Fast...), extra...)...)
 }
 
 type results struct {
@@ -41,9 +42,9 @@ func parseResults(t *testing.T, s string) results {
 
 func TestFanoutAllSucceed(t *testing.T) {
 	t.Parallel()
-	r := fanout(t, `[{"project-slug":"gh/acme/api","parameters":{"env":"prod"}},{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile","branch":"main"}]`, "--json").run()
-	r.expect(t, 0, "[gh/acme/web]", "[gh/acme/mobile]", "TARGET")
-	res := parseResults(t, r.stdout)
+	r := fanout(t, `[{"project-slug":"gh/acme/api","parameters":{"env":"prod"}},{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile","branch":"main"}]`, "--json").Run()
+	r.Expect(t, 0, "[gh/acme/web]", "[gh/acme/mobile]", "TARGET")
+	res := parseResults(t, r.Stdout)
 	if res.Status != "success" || len(res.Results) != 3 {
 		t.Fatalf("results = %+v", res)
 	}
@@ -52,17 +53,17 @@ func TestFanoutAllSucceed(t *testing.T) {
 			t.Errorf("%+v", x)
 		}
 	}
-	if got := jsonOf(body(t, r.requests("POST", "/project/gh/acme/api/pipeline")[0])); got != `{"parameters":{"env":"prod"}}` {
+	if got := clitest.JSONOf(clitest.Body(t, r.Requests("POST", "/project/gh/acme/api/pipeline")[0])); got != `{"parameters":{"env":"prod"}}` {
 		t.Errorf("api body = %s", got)
 	}
 }
 
 func TestFanoutOneFailsOneMissing(t *testing.T) {
 	t.Parallel()
-	r := fanout(t, `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/failing"},{"project-slug":"gh/acme/nope"}]`, "--json").run()
+	r := fanout(t, `[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/failing"},{"project-slug":"gh/acme/nope"}]`, "--json").Run()
 	// Not found (5) is more severe than a failure (1).
-	r.expect(t, 5, "circleci-trigger: trigger gh/acme/nope on the default branch: POST /project/gh/acme/nope/pipeline: 404", "pipeline failed: tests failed")
-	res := parseResults(t, r.stdout)
+	r.Expect(t, 5, "circleci-trigger: trigger gh/acme/nope on the default branch: POST /project/gh/acme/nope/pipeline: 404", "pipeline failed: tests failed")
+	res := parseResults(t, r.Stdout)
 	codes := map[string]int{}
 	for _, x := range res.Results {
 		codes[x.ProjectSlug] = x.ExitCode
@@ -70,18 +71,18 @@ func TestFanoutOneFailsOneMissing(t *testing.T) {
 	if codes["gh/acme/web"] != 0 || codes["gh/acme/failing"] != 1 || codes["gh/acme/nope"] != 5 || res.Status != "not-triggered" {
 		t.Errorf("codes = %v, status %s", codes, res.Status)
 	}
-	if !regexp.MustCompile(`gh/acme/nope +- +not-triggered +trigger gh/acme/nope .*Project not found`).MatchString(r.stderr) {
-		t.Errorf("the table does not say which target failed and why:\n%s", r.stderr)
+	if !regexp.MustCompile(`gh/acme/nope +- +not-triggered +trigger gh/acme/nope .*Project not found`).MatchString(r.Stderr) {
+		t.Errorf("the table does not say which target failed and why:\n%s", r.Stderr)
 	}
 }
 
 func TestFanoutSharesRateLimits(t *testing.T) {
 	t.Parallel()
 	p := fanout(t, `[{"project-slug":"gh/acme/api"},{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile"}]`)
-	p.scenario = withFaults(circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "1", Skip: 2, Count: 1})
-	r := p.run()
-	r.expect(t, 0, "429")
-	reqs := r.sim.Requests()
+	p.Scenario = clitest.WithFaults(circlecitest.Fault{Method: "GET", Path: "/pipeline/*", Status: 429, RetryAfter: "1", Skip: 2, Count: 1})
+	r := p.Run()
+	r.Expect(t, 0, "429")
+	reqs := r.Sim.Requests()
 	for i, q := range reqs {
 		if !q.Fault {
 			continue
@@ -98,31 +99,20 @@ func TestFanoutSharesRateLimits(t *testing.T) {
 
 func TestFanoutFailFast(t *testing.T) {
 	t.Parallel()
-	r := fanout(t, `[{"project-slug":"gh/acme/slow"},{"project-slug":"gh/acme/failing"}]`, "--fail-fast", "--json").run()
-	r.expect(t, 1, "stopped because another target failed")
-	res := parseResults(t, r.stdout)
+	r := fanout(t, `[{"project-slug":"gh/acme/slow"},{"project-slug":"gh/acme/failing"}]`, "--fail-fast", "--json").Run()
+	r.Expect(t, 1, "stopped because another target failed")
+	res := parseResults(t, r.Stdout)
 	if res.Results[0].Status != "running" || res.Results[0].ExitCode != 6 || res.Results[1].ExitCode != 1 {
 		t.Errorf("results = %+v", res.Results)
 	}
-	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 0 {
+	if n := len(r.Requests("POST", "/workflow/*/cancel")); n != 0 {
 		t.Errorf("fail-fast canceled %d workflows; only cancel-on-exit cancels", n)
-	}
-}
-
-func TestFanoutSIGTERMCancelsEveryTarget(t *testing.T) {
-	t.Parallel()
-	p := fanout(t, `[{"project-slug":"gh/acme/slow"},{"project-slug":"gh/acme/slow","branch":"main"},{"project-slug":"gh/acme/held"}]`, "--cancel-on-exit")
-	p.signal = sigterm(t, 3)
-	r := p.run()
-	r.expect(t, 6)
-	if n := len(r.requests("POST", "/workflow/*/cancel")); n != 3 {
-		t.Errorf("%d cancel requests, want 3 (build of each slow pipeline and the held deploy)", n)
 	}
 }
 
 func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 	t.Parallel()
-	sc := &circlecitest.Scenario{Tokens: []string{token}}
+	sc := &circlecitest.Scenario{Tokens: []string{clitest.Token}}
 	var targets []string
 	for i := range 50 {
 		slug := fmt.Sprintf("gh/acme/svc%d", i)
@@ -133,11 +123,11 @@ func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "targets.json")
 	os.WriteFile(file, []byte("["+strings.Join(targets, ",\n")+"]"), 0o600)
 	p := fanout(t, file, "--json")
-	p.scenario = sc
+	p.Scenario = sc
 	// Undeclared parameters: each pipeline errors, each target says so.
-	r := p.run()
-	r.expect(t, 1)
-	res := parseResults(t, r.stdout)
+	r := p.Run()
+	r.Expect(t, 1)
+	res := parseResults(t, r.Stdout)
 	if len(res.Results) != 50 {
 		t.Fatalf("%d results", len(res.Results))
 	}
@@ -146,7 +136,7 @@ func TestFanoutFiftyTargetsFromAFile(t *testing.T) {
 			t.Errorf("%+v", x)
 		}
 	}
-	if n := len(r.requests("POST", "*")); n != 50 {
+	if n := len(r.Requests("POST", "*")); n != 50 {
 		t.Errorf("%d POSTs, want 50", n)
 	}
 }
