@@ -371,8 +371,14 @@ func TestWebURLs(t *testing.T) {
 			t.Errorf("%s %s: %s, want %s", tc.host, tc.slug, got, tc.want)
 		}
 	}
-	if got := NewWebURLs("https://circleci.com").Job("gh/a/b", 7, "w", 0); !strings.HasSuffix(got, "/workflows/w") {
-		t.Errorf("approval job link = %s", got)
+	u := NewWebURLs("https://circleci.com")
+	for _, j := range []Job{{Type: "approval"}, {Type: "approval", Number: 12}, {Type: "build"}} {
+		if got := u.Job("gh/a/b", 7, "w", j); !strings.HasSuffix(got, "/workflows/w") {
+			t.Errorf("job %+v links to %s, want its workflow", j, got)
+		}
+	}
+	if got := u.Job("gh/a/b", 7, "w", Job{Type: "build", Number: 12}); !strings.HasSuffix(got, "/workflows/w/jobs/12") {
+		t.Errorf("build job link = %s", got)
 	}
 }
 

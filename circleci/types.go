@@ -85,6 +85,10 @@ type Workflow struct {
 	CreatedAt      time.Time
 	StoppedAt      time.Time // zero while it runs
 	AsOf           time.Time // the server's clock when it answered, as for Pipeline
+	// MaxAutoReruns is the workflow's max_auto_reruns (1 to 5; 0 without):
+	// CircleCI reruns a run that ends failed from failed by itself, up to
+	// this many times. AutoRerunNumber is N on the Nth automatic rerun.
+	MaxAutoReruns, AutoRerunNumber int
 }
 
 func (w *Workflow) setAsOf(t time.Time) { w.AsOf = t }
@@ -95,7 +99,7 @@ type Job struct {
 	Name      string
 	Type      string // build or approval
 	Status    string
-	Number    int64 // 0 for approval jobs, which have none
+	Number    int64 // 0 when the answer has none (approval jobs, in older answers)
 	StartedAt time.Time
 	StoppedAt time.Time
 }
@@ -205,21 +209,34 @@ func parsePage(body []byte) (page, error) {
 // parseWorkflow reads one workflow object; id, name and status are required.
 func parseWorkflow(r gjson.Result) (Workflow, error) {
 	w := Workflow{
-		ID:             str(r, "id"),
-		Name:           str(r, "name"),
-		Status:         str(r, "status"),
-		Tag:            str(r, "tag"),
-		PipelineID:     str(r, "pipeline_id"),
-		PipelineNumber: r.Get("pipeline_number").Int(),
-		ProjectSlug:    str(r, "project_slug"),
-		CreatedAt:      parseTime(r.Get("created_at")),
-		StoppedAt:      parseTime(r.Get("stopped_at")),
+		ID:              str(r, "id"),
+		Name:            str(r, "name"),
+		Status:          str(r, "status"),
+		Tag:             str(r, "tag"),
+		PipelineID:      str(r, "pipeline_id"),
+		PipelineNumber:  r.Get("pipeline_number").Int(),
+		ProjectSlug:     str(r, "project_slug"),
+		CreatedAt:       parseTime(r.Get("created_at")),
+		StoppedAt:       parseTime(r.Get("stopped_at")),
+		MaxAutoReruns:   count(r.Get("max_auto_reruns")),
+		AutoRerunNumber: count(r.Get("auto_rerun_number")),
 	}
 	if w.ID == "" || w.Name == "" || w.Status == "" {
 		return Workflow{}, errors.New("workflow is missing id, name or status")
 	}
 	return w, nil
 }
+
+// count reads a small count (1 to 100) from an answer; anything else is 0.
+func count(r gjson.Result) int {
+	if r.Type != gjson.Number || r.Num < 1 || r.Num > 100 || r.Num != float64(int(r.Num)) {
+		return 0
+	}
+	return int(r.Num)
+}
+
+// IsApproval tells an approval job, with or without a job number.
+func (j Job) IsApproval() bool { return j.Type == "approval" }
 
 // parseJob reads one job object; id, name and status are required.
 func parseJob(r gjson.Result) (Job, error) {

@@ -37,10 +37,12 @@ func (w WebURLs) Workflow(slug string, number int64, workflowID string) string {
 	return w.Pipeline(slug, number) + "/workflows/" + workflowID
 }
 
-// Job is the job's page; approval jobs have no number and link to their workflow.
-func (w WebURLs) Job(slug string, number int64, workflowID string, jobNumber int64) string {
-	if jobNumber == 0 {
+// Job is the job's page. An approval job has none (it is a button on its
+// workflow's page, numbered or not), nor has a job without a number: they
+// link to their workflow.
+func (w WebURLs) Job(slug string, number int64, workflowID string, j Job) string {
+	if j.Number == 0 || j.IsApproval() {
 		return w.Workflow(slug, number, workflowID)
 	}
-	return fmt.Sprintf("%s/jobs/%d", w.Workflow(slug, number, workflowID), jobNumber)
+	return fmt.Sprintf("%s/jobs/%d", w.Workflow(slug, number, workflowID), j.Number)
 }

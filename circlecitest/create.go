@@ -17,7 +17,7 @@ type triggerInput struct {
 	params       map[string]any
 	definitionID string
 	actor        string          // trigger.actor.login
-	errors       []PipelineError // the pipeline will end errored with them
+	errors       []PipelineError // its parameters' errors: the pipeline will end errored with them
 	shown        string          // project_slug it reports; empty: its own
 	extra        bool            // Seed, Noise or CreateAs: not the client's
 }
@@ -114,8 +114,6 @@ func (s *Simulator) create(w http.ResponseWriter, p *Project, in triggerInput) {
 		writeJSON(w, 400, msg(perrs[0].Message))
 		return
 	}
-	perrs = append(perrs, p.Pipeline.Errors...)
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var after []Extra
@@ -205,20 +203,18 @@ func valueProblem(k string, v any) string {
 // add makes a pipeline; s.mu is held.
 func (s *Simulator) add(p *Project, in triggerInput) *pipeline {
 	s.numbers[p.Slug]++
-	id := newID()
-	if s.sc.Seed != 0 { // the same pipeline ids on every run of a seed
-		id = uuid(sum16(s.sc.Seed, p.Slug, s.numbers[p.Slug]))
-	}
+	id := s.id(p.Slug, s.numbers[p.Slug])
 	pl := &pipeline{id: id, slug: p.Slug, shown: in.shown, number: s.numbers[p.Slug], project: p, created: s.clk.Now(),
-		branch: in.branch, tag: in.tag, params: in.params, errors: in.errors, definitionID: in.definitionID,
-		actor: in.actor, extra: in.extra}
+		branch: in.branch, tag: in.tag, params: in.params, definitionID: in.definitionID, actor: in.actor, extra: in.extra,
+		errors:  append(slices.Clone(in.errors), p.Pipeline.Errors...),
+		errored: len(in.errors) > 0 || (len(p.Pipeline.Errors) > 0 && p.Pipeline.ErrorsState == "errored")}
 	if pl.shown == "" {
 		pl.shown = p.Slug
 	}
 	if !in.hasBranch && in.tag == "" {
 		pl.branch = p.DefaultBranch
 	}
-	if len(in.errors) == 0 {
+	if !pl.errored {
 		for i := range p.Pipeline.Workflows {
 			s.addWorkflow(pl, &workflow{spec: &p.Pipeline.Workflows[i], jobs: p.Pipeline.Workflows[i].Jobs})
 		}
@@ -232,7 +228,7 @@ func (s *Simulator) add(p *Project, in triggerInput) *pipeline {
 // those of like; s.mu is held.
 func (s *Simulator) addExtra(p *Project, x Extra, like triggerInput) {
 	in := triggerInput{actor: x.Actor, branch: like.branch, tag: like.tag, hasBranch: like.hasBranch,
-		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true, errors: p.Pipeline.Errors}
+		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true}
 	if in.actor == "" {
 		in.actor = like.actor
 	}
@@ -256,7 +252,7 @@ func (s *Simulator) CreateAs(login, slug, branch string, params map[string]any) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pl := s.add(p, triggerInput{actor: login, branch: branch, hasBranch: branch != "", params: params, extra: true, errors: p.Pipeline.Errors})
+	pl := s.add(p, triggerInput{actor: login, branch: branch, hasBranch: branch != "", params: params, extra: true})
 	return pl.id, nil
 }
 

@@ -70,6 +70,12 @@ func (s *Simulator) workflowJSON(w *workflow, now time.Time) map[string]any {
 	if w.spec.Tag != "" && !w.spec.HideTag {
 		out["tag"] = w.spec.Tag
 	}
+	if max := w.line().spec.MaxAutoReruns; max > 0 {
+		out["max_auto_reruns"] = max
+	}
+	if w.autoNumber > 0 {
+		out["auto_rerun_number"] = w.autoNumber
+	}
 	if !w.canceledAt.IsZero() && st == "canceled" {
 		out["canceled_by"] = "5e5b3c3b-0000-4000-8000-000000000001"
 	}
@@ -88,7 +94,9 @@ func (s *Simulator) onPipeline(h func(http.ResponseWriter, *http.Request, *pipel
 			writeJSON(w, 404, msg("Pipeline not found")) // synthetic
 			return
 		}
-		h(w, r, p, s.when(r))
+		now := s.when(r)
+		s.autoReruns(p, now)
+		h(w, r, p, now)
 	}
 }
 
@@ -102,6 +110,7 @@ func (s *Simulator) onWorkflow(h func(http.ResponseWriter, *http.Request, *workf
 			writeJSON(w, 404, msg("Workflow not found")) // synthetic
 			return
 		}
+		s.autoReruns(wf.p, now)
 		if _, listed := s.appearAt(wf, now); !listed {
 			writeJSON(w, 404, msg("Workflow not found"))
 			return
@@ -155,6 +164,7 @@ func (s *Simulator) Truth(pipelineID string, at time.Duration) (state string, wf
 		return "", nil, false
 	}
 	now := s.start.Add(at)
+	s.autoReruns(p, now)
 	for _, w := range p.workflows {
 		if created, listed := s.appearAt(w, now); listed {
 			st, _ := s.status(w, now)
@@ -183,10 +193,13 @@ func (s *Simulator) listJobs(w http.ResponseWriter, r *http.Request, wf *workflo
 		}
 		item := map[string]any{"dependencies": []string{}, "id": wf.jobIDs[i], "name": j.Name,
 			"project_slug": circleci.ShortSlug(wf.p.slug), "status": status, "type": typ, "started_at": nil}
+		if n := wf.jobNumbers[i]; n != 0 {
+			item["job_number"] = n
+		}
 		if typ == "approval" {
-			item["approval_request_id"] = wf.jobIDs[i] // recorded approval jobs: no job_number, started_at null
-		} else {
-			item["job_number"] = wf.jobNumbers[i]
+			item["approval_request_id"] = wf.jobIDs[i]
+		}
+		if typ != "approval" || status != "on_hold" { // a waiting approval has not started
 			item["started_at"] = s.stamp(at, false)
 			if !stopped.IsZero() {
 				item["stopped_at"] = s.stamp(stopped, false)

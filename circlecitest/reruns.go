@@ -19,12 +19,12 @@ type jobRef struct {
 // addWorkflow gives wf its id, job ids and job numbers, and adds it to
 // pipeline pl; s.mu is held.
 func (s *Simulator) addWorkflow(pl *pipeline, wf *workflow) {
-	wf.id, wf.p = newID(), pl
+	wf.id, wf.p = s.id(pl.id, len(pl.workflows)), pl
 	wf.scale = s.scale(wf.spec)
-	for _, j := range wf.jobs {
-		wf.jobIDs = append(wf.jobIDs, newID())
+	for k, j := range wf.jobs {
+		wf.jobIDs = append(wf.jobIDs, s.id(wf.id, k))
 		var n int64
-		if j.Type != "approval" {
+		if j.Type != "approval" || !j.Unnumbered {
 			s.jobNums[pl.slug]++
 			n = s.jobNums[pl.slug]
 			s.jobByNum[pl.slug+"/"+strconv.FormatInt(n, 10)] = jobRef{wf, len(wf.jobNumbers)}
@@ -33,6 +33,15 @@ func (s *Simulator) addWorkflow(pl *pipeline, wf *workflow) {
 	}
 	pl.workflows = append(pl.workflows, wf)
 	s.wfByID[wf.id] = wf
+}
+
+// id is a new id: random, or with a scenario's Seed made from it and the
+// parts, so that the same seed makes the same ids.
+func (s *Simulator) id(parts ...any) string {
+	if s.sc.Seed == 0 {
+		return newID()
+	}
+	return uuid(sum16(append([]any{s.sc.Seed}, parts...)...))
 }
 
 // rerunWorkflow is POST /workflow/{id}/rerun: 202 {"workflow_id"}, a new
@@ -59,6 +68,7 @@ func (s *Simulator) rerunWorkflow(w http.ResponseWriter, r *http.Request, wf *wo
 		return
 	}
 	next := s.rerun(wf, names, now)
+	next.manual = true
 	writeJSON(w, 202, map[string]string{"workflow_id": next.id})
 }
 
@@ -113,10 +123,7 @@ func (w *workflow) rerunJobs(body rerunRequest) (names []string, unknown string)
 // rerun makes the new workflow of a rerun of wf that runs the named jobs;
 // s.mu is held.
 func (s *Simulator) rerun(wf *workflow, names []string, now time.Time) *workflow {
-	first := wf
-	if wf.first != nil {
-		first = wf.first
-	}
+	first := wf.line()
 	spec := first.spec
 	if n := len(first.spec.Reruns); n > 0 {
 		spec = &first.spec.Reruns[min(first.reruns, n-1)]
@@ -138,6 +145,51 @@ func (s *Simulator) rerun(wf *workflow, names []string, now time.Time) *workflow
 	}
 	s.addWorkflow(wf.p, next)
 	return next
+}
+
+// rerunDue tells that CircleCI owes w an automatic rerun: it failed, its
+// line has max_auto_reruns left, it is no manual rerun, and its rerun has
+// not come yet.
+func (s *Simulator) rerunDue(w *workflow, now time.Time) bool {
+	spec := w.line().spec
+	if w.autoDone || w.manual || spec.MaxAutoReruns == 0 || w.autoNumber >= spec.MaxAutoReruns {
+		return false
+	}
+	st, _ := s.status(w, now)
+	return st == "failed"
+}
+
+// line is the first run of w's line of reruns: w itself, or the workflow
+// its rerun reruns.
+func (w *workflow) line() *workflow {
+	if w.first != nil {
+		return w.first
+	}
+	return w
+}
+
+// autoReruns makes the automatic reruns of p's workflows due by now, as
+// CircleCI does when a workflow with max_auto_reruns fails: a rerun from
+// failed, listed AutoRerunDelay after the failure, the Nth with
+// auto_rerun_number N. Manual reruns get none. A rerun's times come from
+// the timeline, not from when a request happens to see it, so the same
+// timeline lists the same reruns whenever it is looked at. s.mu is held.
+func (s *Simulator) autoReruns(p *pipeline, now time.Time) {
+	for i := 0; i < len(p.workflows); i++ { // reruns are appended: they get their turn
+		w := p.workflows[i]
+		spec := w.line().spec
+		_, stopped := s.status(w, now)
+		if !s.rerunDue(w, now) || now.Before(stopped.Add(spec.AutoRerunDelay.D())) {
+			continue
+		}
+		w.autoDone = true
+		if spec.DeclineAutoReruns {
+			continue
+		}
+		names, _ := w.rerunJobs(rerunRequest{FromFailed: true})
+		next := s.rerun(w, names, stopped.Add(spec.AutoRerunDelay.D()))
+		next.autoNumber = w.autoNumber + 1
+	}
 }
 
 // onJob wraps handlers of /project/{slug}/{job-number}/…: 404 for a job

@@ -42,7 +42,8 @@ type Scenario struct {
 	// answers 429 once it is used up.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// Seed drives every random draw (workflow durations with a Spread, the
-	// history of Insights, pipeline ids): the same seed, the same rehearsal.
+	// history of Insights, pipeline, workflow and job ids): the same seed,
+	// the same rehearsal.
 	Seed int64 `json:"seed,omitempty"`
 	// InsightsStatus, when set, refuses every insights request with this
 	// status (403 or 404), as a plan without insights or CircleCI server does.
@@ -126,9 +127,15 @@ type Timeline struct {
 	// CreatedAfter is how long the pipeline stays pending (or setup-pending);
 	// default 300ms.
 	CreatedAfter Duration `json:"created_after,omitempty"`
-	// Errors, when set, make the pipeline end errored with them, with no
-	// workflow. Messages are served verbatim, whatever they hold.
+	// Errors, when set, are the pipeline's errors[]: it ends errored with
+	// them and no workflow, or in ErrorsState. Messages are served
+	// verbatim, whatever they hold.
 	Errors []PipelineError `json:"errors,omitempty"`
+	// ErrorsState is the state a pipeline with Errors ends in: "errored"
+	// (the default, with no workflow) or "created", as a pipeline that
+	// could not run for its plan ({"type": "plan"}: no credits left) ends,
+	// with the Workflows it has (none, usually).
+	ErrorsState string `json:"errors_state,omitempty"`
 	// Workflows in the order they are created. Those tagged "setup" run
 	// first, while the pipeline is in state setup; the others are
 	// continuation workflows whose Appear counts from the setup's end.
@@ -171,6 +178,19 @@ type WorkflowSpec struct {
 	// workflow succeeds. A flaky workflow: "status": "failed", "reruns":
 	// [{"status": "success"}]. Name, Tag and Reruns of an entry are ignored.
 	Reruns []WorkflowSpec `json:"reruns,omitempty"`
+	// MaxAutoReruns is the workflow's max_auto_reruns (1 to 5): CircleCI
+	// reruns a run that ends failed from failed by itself, AutoRerunDelay
+	// after its end, up to this many times; the Nth automatic rerun has
+	// auto_rerun_number N and does what the next entry of Reruns says.
+	// Manual reruns get no automatic ones. Every run carries
+	// max_auto_reruns.
+	MaxAutoReruns int `json:"max_auto_reruns,omitempty"`
+	// AutoRerunDelay is how long after a failure its automatic rerun is
+	// listed; default 2s.
+	AutoRerunDelay Duration `json:"auto_rerun_delay,omitempty"`
+	// DeclineAutoReruns makes CircleCI rerun nothing after all, though
+	// max_auto_reruns says it may: it does not promise a rerun every time.
+	DeclineAutoReruns bool `json:"decline_auto_reruns,omitempty"`
 	// Spread scales each run's timeline by e^N(0, Spread), drawn from the
 	// scenario's Seed: a run lasts about Duration, give or take Spread
 	// (0.05: 5%). Insights' history is drawn the same way.
@@ -184,12 +204,15 @@ type Step struct {
 }
 
 // JobSpec is one job as listed once its workflow has finished or stopped.
-// Build jobs get job numbers, one sequence per project, in the order their
+// Jobs get job numbers, one sequence per project, in the order their
 // workflows are created.
 type JobSpec struct {
 	Name   string `json:"name"`
 	Type   string `json:"type,omitempty"` // build (default) or approval
 	Status string `json:"status"`
+	// Unnumbered lists an approval job without a job_number, as the API
+	// did until 2023 or so; today's answers number approval jobs too.
+	Unnumbered bool `json:"unnumbered,omitempty"`
 	// Tests are the job's test results (GET /project/{slug}/{job-number}/tests),
 	// served once its workflow has stopped; none: the job stored no test
 	// metadata, and the list is empty.
@@ -428,21 +451,38 @@ func (p *Project) normalize(at string, listLag Duration) []error {
 	if p.Pipeline.CreatedAfter == 0 {
 		p.Pipeline.CreatedAfter = Duration(300 * time.Millisecond)
 	}
+	switch p.Pipeline.ErrorsState {
+	case "":
+		p.Pipeline.ErrorsState = "errored"
+	case "errored", "created":
+	default:
+		errs = append(errs, fmt.Errorf("%s: errors_state must be errored or created", at))
+	}
 	for j := range p.Pipeline.Workflows {
-		w := &p.Pipeline.Workflows[j]
-		if w.Name == "" {
-			errs = append(errs, fmt.Errorf("%s.workflows[%d]: no name", at, j))
-		}
-		if w.Appear == 0 {
-			w.Appear = Duration(200 * time.Millisecond)
-		}
-		where := fmt.Sprintf("%s.workflows[%d]", at, j)
-		errs = append(errs, w.normalizeSteps(where)...)
-		for k := range w.Reruns {
-			r := &w.Reruns[k]
-			r.Name, r.Tag, r.Reruns = w.Name, w.Tag, nil
-			errs = append(errs, r.normalizeSteps(fmt.Sprintf("%s.reruns[%d]", where, k))...)
-		}
+		errs = append(errs, p.Pipeline.Workflows[j].normalize(fmt.Sprintf("%s.workflows[%d]", at, j))...)
+	}
+	return errs
+}
+
+func (w *WorkflowSpec) normalize(at string) []error {
+	var errs []error
+	if w.Name == "" {
+		errs = append(errs, fmt.Errorf("%s: no name", at))
+	}
+	if w.Appear == 0 {
+		w.Appear = Duration(200 * time.Millisecond)
+	}
+	if w.MaxAutoReruns < 0 || w.MaxAutoReruns > 5 {
+		errs = append(errs, fmt.Errorf("%s: max_auto_reruns must be between 1 and 5", at))
+	}
+	if w.AutoRerunDelay == 0 {
+		w.AutoRerunDelay = Duration(2 * time.Second)
+	}
+	errs = append(errs, w.normalizeSteps(at)...)
+	for k := range w.Reruns {
+		r := &w.Reruns[k]
+		r.Name, r.Tag, r.Reruns = w.Name, w.Tag, nil
+		errs = append(errs, r.normalizeSteps(fmt.Sprintf("%s.reruns[%d]", at, k))...)
 	}
 	return errs
 }

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
@@ -51,7 +52,15 @@ type Request struct {
 
 	rawURL string
 	token  string
+	lost   *atomic.Bool // set by Transport when the client gave up first
 }
+
+// Lost tells that the client gave up on the request before its answer
+// reached it (its context ended): the client never saw the answer. Only
+// Transport can tell; over a network it is false.
+func (r Request) Lost() bool { return r.lost != nil && r.lost.Load() }
+
+type lostKey struct{}
 
 // RawURL is the request's URL as sent, for tests that look for leaks.
 func (r Request) RawURL() string { return r.rawURL }
@@ -94,6 +103,7 @@ type pipeline struct {
 	branch, tag  string
 	params       map[string]any
 	errors       []PipelineError
+	errored      bool // it ends errored, with no workflow
 	workflows    []*workflow
 	definitionID string
 	actor        string // login of the user who triggered it
@@ -107,11 +117,14 @@ type workflow struct {
 	canceledAt time.Time
 	jobs       []JobSpec // the jobs it runs: the spec's, or a rerun's choice
 	jobIDs     []string
-	jobNumbers []int64   // 0 for approval jobs
-	rerunAt    time.Time // set for a rerun: when it was asked for
+	jobNumbers []int64   // 0 for unnumbered approval jobs
+	rerunAt    time.Time // set for a rerun: when it was asked for (or, automatic, when it came)
 	first      *workflow // the workflow a rerun reruns, first of its line; nil for that one
 	reruns     int       // on the first of a line: how many reruns it had
 	scale      float64   // this run's duration factor (Spread)
+	autoNumber int       // auto_rerun_number: the Nth automatic rerun; 0 for others
+	manual     bool      // a rerun someone asked for: it gets no automatic rerun
+	autoDone   bool      // its automatic rerun came, or was declined
 }
 
 // NewSimulator makes a simulator over a normalized copy of sc (later changes to sc
@@ -130,7 +143,7 @@ func NewSimulator(sc *Scenario, clk circleci.Clock) *Simulator {
 	for i := range sc.Projects {
 		p := &sc.Projects[i]
 		for _, x := range p.Seed {
-			s.addExtra(p, x, triggerInput{actor: DefaultUser, errors: p.Pipeline.Errors})
+			s.addExtra(p, x, triggerInput{actor: DefaultUser})
 		}
 	}
 	m := http.NewServeMux()
@@ -262,6 +275,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Body, _ = json.Marshal(string(body))
 	}
 	rec.Auth, rec.token = credentials(r)
+	rec.lost, _ = r.Context().Value(lostKey{}).(*atomic.Bool)
 	s.mu.Lock()
 	s.arrivals = append(s.arrivals, rec)
 	observe := s.observe

@@ -409,3 +409,100 @@ func TestMoreAnswersMatchTheOpenAPISpec(t *testing.T) {
 	code, body = c.do("GET", "/insights/gh/acme/api/workflows/build/summary", "", "")
 	check("getWorkflowSummary", code, body)
 }
+
+// What today's CircleCI does that older answers did not show: automatic
+// reruns of a workflow with max_auto_reruns (and one CircleCI declines), a
+// pipeline created with a plan error and no workflow, and approval jobs
+// with a job number. Every answer stays valid against the spec.
+func TestAutoRerunsPlanErrorsAndNumberedApprovals(t *testing.T) {
+	t.Parallel()
+	clk := circlecitest.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	s, host := simtest.Start(t, circlecitest.MustParse(`{"tokens": ["fake-token-1"], "projects": [
+		{"slug": "gh/acme/flaky", "pipeline": {"workflows": [
+			{"name": "test", "duration": "10s", "status": "failed", "max_auto_reruns": 3, "auto_rerun_delay": "5s",
+			 "jobs": [{"name": "unit", "status": "failed"}, {"name": "lint", "status": "success"}],
+			 "reruns": [{"duration": "10s", "status": "failed"}, {"duration": "10s", "status": "success"}]},
+			{"name": "declined", "duration": "10s", "status": "failed", "max_auto_reruns": 2, "decline_auto_reruns": true},
+			{"name": "deploy", "steps": [{"at": "0s", "status": "on_hold"}], "jobs": [
+				{"name": "hold", "type": "approval", "status": "on_hold"}, {"name": "old-hold", "type": "approval", "status": "on_hold", "unnumbered": true}]}]}},
+		{"slug": "gh/acme/broke", "pipeline": {"errors": [{"type": "plan", "message": "This organization has run out of credits."}], "errors_state": "created"}}]}`), clk)
+	c := call{t, host, "fake-token-1"}
+	check := func(op string, code int, body []byte) {
+		t.Helper()
+		for _, e := range checkOp(op, code, body) {
+			t.Errorf("%s", e)
+		}
+	}
+	_, flaky := c.json("POST", "/project/gh/acme/flaky/pipeline", "{}")
+	_, broke := c.json("POST", "/project/gh/acme/broke/pipeline", "{}")
+
+	type run struct {
+		Name, Status, ID string
+		Max              int `json:"max_auto_reruns"`
+		N                int `json:"auto_rerun_number"`
+	}
+	runs := func() []run {
+		t.Helper()
+		code, body := c.do("GET", "/pipeline/"+flaky["id"].(string)+"/workflow", "", "")
+		check("listWorkflowsByPipelineId", code, body)
+		var page struct{ Items []run }
+		json.Unmarshal(body, &page)
+		slices.Reverse(page.Items) // oldest first
+		return page.Items
+	}
+	clk.Advance(11 * time.Second) // the first run of test has failed; its rerun is due in 5s
+	if got := runs(); len(got) != 3 || got[0].Name != "test" || got[0].Status != "failed" || got[0].Max != 3 || got[0].N != 0 {
+		t.Fatalf("after the first failure: %+v", got)
+	}
+	clk.Advance(5 * time.Second)
+	got := runs()
+	if len(got) != 4 || got[3].Name != "test" || got[3].Status != "running" || got[3].N != 1 || got[3].Max != 3 {
+		t.Fatalf("5s later, the first automatic rerun: %+v", got)
+	}
+	code, body := c.do("GET", "/workflow/"+got[3].ID, "", "")
+	check("getWorkflowById", code, body)
+	code, body = c.do("GET", "/workflow/"+got[3].ID+"/job", "", "")
+	check("listWorkflowJobs", code, body)
+	if strings.Contains(string(body), `"lint"`) || !strings.Contains(string(body), `"unit"`) {
+		t.Errorf("an automatic rerun reruns from failed: %s", body)
+	}
+	clk.Advance(time.Minute)
+	got = runs()
+	var test []run
+	for _, r := range got {
+		if r.Name == "test" {
+			test = append(test, r)
+		}
+		if r.Name == "declined" && r.N != 0 {
+			t.Errorf("a declined rerun came: %+v", r)
+		}
+	}
+	if len(test) != 3 || test[1].Status != "failed" || test[2].Status != "success" || test[2].N != 2 {
+		t.Errorf("the second automatic rerun passes, and ends the line: %+v", test)
+	}
+	if end, ok := s.Ended(flaky["id"].(string)); ok {
+		t.Errorf("the pipeline ended at %s with deploy on hold", end)
+	}
+
+	deploy := got[slices.IndexFunc(got, func(r run) bool { return r.Name == "deploy" })].ID
+	_, jobs := c.json("GET", "/workflow/"+deploy+"/job", "")
+	items := jobs["items"].([]any)
+	if hold := items[0].(map[string]any); hold["type"] != "approval" || hold["job_number"] == nil || hold["started_at"] != nil {
+		t.Errorf("an approval job waiting, as listed today: %v", hold)
+	}
+	if old := items[1].(map[string]any); old["job_number"] != nil {
+		t.Errorf("an unnumbered approval job: %v", old)
+	}
+
+	code, body = c.do("GET", "/pipeline/"+broke["id"].(string), "", "")
+	check("getPipelineById", code, body)
+	var p struct {
+		State  string
+		Errors []struct{ Type, Message string }
+	}
+	json.Unmarshal(body, &p)
+	_, wfs := c.json("GET", "/pipeline/"+broke["id"].(string)+"/workflow", "")
+	if p.State != "created" || len(p.Errors) != 1 || p.Errors[0].Type != "plan" || len(wfs["items"].([]any)) != 0 {
+		t.Errorf("a pipeline that cannot run for its plan: %+v, workflows %v", p, wfs["items"])
+	}
+}

@@ -1,10 +1,12 @@
 package circlecitest
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"sync/atomic"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
@@ -66,13 +68,15 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 			resp, err = nil, io.ErrUnexpectedEOF // the simulator dropped the connection
 		}
 	}()
-	srv := req.Clone(req.Context())
+	lost := new(atomic.Bool)
+	srv := req.Clone(context.WithValue(req.Context(), lostKey{}, lost))
 	srv.RequestURI = req.URL.RequestURI()
 	if srv.Body == nil {
 		srv.Body = http.NoBody // a server's request always has one
 	}
 	t.h.ServeHTTP(rec, srv)
 	if err := req.Context().Err(); err != nil {
+		lost.Store(true)
 		return nil, err
 	}
 	res := rec.Result()

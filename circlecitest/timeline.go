@@ -88,7 +88,7 @@ func (s *Simulator) state(p *pipeline, now time.Time) string {
 		}
 		return "pending"
 	}
-	if len(p.errors) > 0 {
+	if p.errored {
 		return "errored"
 	}
 	if !hasSetup {
@@ -128,16 +128,17 @@ func (w *workflow) at(st Step) time.Duration {
 // or false while one has not.
 func (s *Simulator) Ended(pipelineID string) (time.Time, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	p := s.byID[pipelineID]
-	s.mu.Unlock()
 	if p == nil {
 		return time.Time{}, false
 	}
 	now := s.clk.Now()
+	s.autoReruns(p, now)
 	var end time.Time
 	for _, w := range p.workflows {
 		st, stopped := s.status(w, now)
-		if !terminal(st) {
+		if !terminal(st) || s.rerunDue(w, now) {
 			return time.Time{}, false
 		}
 		if stopped.After(end) {

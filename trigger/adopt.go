@@ -89,8 +89,9 @@ const (
 // when it cannot tell.
 func (l *lookup) find(ctx context.Context) (circleci.Pipeline, bool, error) {
 	until := l.clk.Now().Add(l.o.ListLag)
+	cut := false // the deadline comes before CircleCI must list the pipeline
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < l.o.ListLag {
-		until = l.clk.Now().Add(time.Until(dl))
+		until, cut = l.clk.Now().Add(time.Until(dl)), true
 	}
 	var lastErr error
 	var doubt *circleci.Pipeline
@@ -126,6 +127,10 @@ func (l *lookup) find(ctx context.Context) (circleci.Pipeline, bool, error) {
 		return circleci.Pipeline{}, false, fmt.Errorf("could not check whether a pipeline was created (%w)", lastErr)
 	case doubt != nil:
 		return circleci.Pipeline{}, false, fmt.Errorf("could not tell whether pipeline #%d is the one it created: CircleCI does not show its parameters", doubt.Number)
+	case cut:
+		// CircleCI may list a new pipeline late: not seeing it yet does not
+		// tell that there is none.
+		return circleci.Pipeline{}, false, fmt.Errorf("the timeout left less than the %s CircleCI may take to list a new pipeline, too little to be sure none was created", l.o.ListLag)
 	}
 	return circleci.Pipeline{}, false, nil
 }

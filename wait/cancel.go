@@ -16,9 +16,9 @@ import (
 // grace in total: a CI runner gives a stopped job a few seconds. A fresh
 // read that fails (a rate-limit pause, an error, no time) drops none of
 // known; one that shows a workflow final spares it. While p is still being
-// set up (no workflow yet, or dynamic config's setup), Cancel looks again
-// until grace runs out, so that workflows created meanwhile are canceled
-// too. The cancels do not wait for a rate-limit pause. Cancel returns the
+// set up (no workflow yet, or dynamic config's setup), or CircleCI owes a
+// failed workflow its automatic rerun, Cancel looks again until grace runs
+// out, so that workflows created meanwhile are canceled too. The cancels do not wait for a rate-limit pause. Cancel returns the
 // workflows it canceled.
 //
 // ctx's values are kept but not its end: the run being stopped has
@@ -46,9 +46,10 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 			logf("could not list the workflows to cancel: %v; canceling the %d it last saw running", err, countRunning(known))
 		}
 		k.cancel(ctx, toCancel(known, wfs, err == nil))
-		// Done once the pipeline has its workflows: created, and listing some.
-		if (state == circleci.StateCreated && len(wfs) > 0) || state == circleci.StateErrored ||
-			ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
+		// Done once the pipeline has its workflows (created, and listing
+		// some), and none is owed an automatic rerun.
+		settled := (state == circleci.StateCreated && len(wfs) > 0 && !rerunDue(wfs)) || state == circleci.StateErrored
+		if settled || ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
 			break
 		}
 		if clockOf(c).Sleep(ctx, time.Second) != nil {

@@ -85,10 +85,37 @@ func TestDecide(t *testing.T) {
 		{"setup failed, not settled", "setup", []circleci.Workflow{setupFailed}, false, policy{}, verdict{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := decide(tc.state, tc.wfs, tc.settled, tc.pol); got != tc.want {
+			if got := decide(sight{state: tc.state, workflows: tc.wfs, settled: tc.settled}, tc.pol); got != tc.want {
 				t.Errorf("decide(%s, %v, settled=%v, %+v) = %+v, want %+v", tc.state, tc.wfs, tc.settled, tc.pol, got, tc.want)
 			}
 		})
+	}
+}
+
+// A run CircleCI reruns by itself is not finished, and not yet a failure
+// for fail-fast; a pipeline that ran nothing and has errors failed.
+func TestDecideAutoRerunsAndErrors(t *testing.T) {
+	t.Parallel()
+	rerun := map[string]bool{"b-id": true}
+	for _, tc := range []struct {
+		name string
+		see  sight
+		pol  policy
+		want verdict
+	}{
+		{"failed, rerun due", sight{state: "created", workflows: []circleci.Workflow{wf("a", "success"), wf("b", "failed")}, reruns: rerun}, policy{}, verdict{}},
+		{"error, rerun due", sight{state: "created", workflows: []circleci.Workflow{wf("b", "error")}, reruns: rerun}, policy{}, verdict{}},
+		{"failed, rerun due, fail-fast", sight{state: "created", workflows: []circleci.Workflow{wf("b", "failed")}, reruns: rerun}, policy{failFast: true}, verdict{}},
+		{"failing, reruns left, fail-fast", sight{state: "created", workflows: []circleci.Workflow{wf("b", "failing")}, reruns: rerun}, policy{failFast: true}, verdict{}},
+		{"failed, no rerun due", sight{state: "created", workflows: []circleci.Workflow{wf("a", "success"), wf("b", "failed")}, reruns: map[string]bool{"a-id": true}}, policy{}, verdict{done: true, status: StatusFailed}},
+		{"created, errors, nothing ran", sight{state: "created", errors: true, settled: true}, policy{}, verdict{done: true, status: StatusErrored, nothing: true}},
+		{"created, errors, not settled", sight{state: "created", errors: true}, policy{}, verdict{}},
+		{"pending, errors, nothing ran", sight{state: "pending", errors: true, settled: true}, policy{}, verdict{done: true, status: StatusErrored, nothing: true}},
+		{"errors beside a success", sight{state: "created", errors: true, workflows: []circleci.Workflow{wf("a", "success")}}, policy{}, verdict{done: true, status: StatusSuccess}},
+	} {
+		if got := decide(tc.see, tc.pol); got != tc.want {
+			t.Errorf("%s: decide = %+v, want %+v", tc.name, got, tc.want)
+		}
 	}
 }
 
@@ -99,14 +126,24 @@ func TestLatestTakesTheRerun(t *testing.T) {
 	rerun := circleci.Workflow{ID: "2", Name: "build", Status: "success", CreatedAt: t0.Add(2 * time.Minute)}
 	other := circleci.Workflow{ID: "3", Name: "lint", Status: "success", CreatedAt: t0}
 	for _, in := range [][]circleci.Workflow{{old, rerun, other}, {rerun, other, old}} {
-		got := latest(in)
+		got, earlier := latest(in)
 		if len(got) != 2 || got[0].ID != "3" || got[1].ID != "2" {
 			t.Errorf("latest(%v) = %v, want lint then the rerun", in, got)
+		}
+		if e := earlier["build"]; len(e) != 1 || e[0].ID != "1" || len(earlier) != 1 {
+			t.Errorf("earlier runs = %v, want the first build", earlier)
 		}
 	}
 	// Same second: the one still running is the rerun.
 	sameSecond := circleci.Workflow{ID: "4", Name: "build", Status: "running", CreatedAt: t0}
-	if got := latest([]circleci.Workflow{sameSecond, old}); got[0].ID != "4" {
+	if got, _ := latest([]circleci.Workflow{sameSecond, old}); got[0].ID != "4" {
 		t.Errorf("same-second rerun: %v", got)
+	}
+	// Same second, both stopped: the automatic rerun is the newer.
+	auto := circleci.Workflow{ID: "5", Name: "build", Status: "success", CreatedAt: t0, StoppedAt: t0.Add(time.Minute), AutoRerunNumber: 1}
+	for _, in := range [][]circleci.Workflow{{auto, old}, {old, auto}} {
+		if got, _ := latest(in); got[0].ID != "5" {
+			t.Errorf("latest(%v) = %v, want the automatic rerun", in, got)
+		}
 	}
 }

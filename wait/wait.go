@@ -44,6 +44,12 @@ type Options struct {
 	// for the first retry) and the workflows it reruns.
 	Retrying func(attempt int, workflows []string)
 
+	// AutoRerunGrace is how long a workflow that failed is waited on for
+	// the automatic rerun CircleCI owes it (max_auto_reruns not used up, no
+	// manual rerun): CircleCI reruns such a workflow at once, but does not
+	// promise to. With no rerun by then, the failure is final; 1m.
+	AutoRerunGrace time.Duration
+
 	// Settle is how long the workflow list must stay unchanged before a
 	// pipeline with no workflow, or only a finished setup workflow, is
 	// taken as done; 15s.
@@ -88,18 +94,24 @@ type Event struct {
 	Elapsed  time.Duration
 	State    string            // the pipeline's state, set on a state change
 	Workflow circleci.Workflow // set on a workflow change
-	Waiting  []string          // set on a heartbeat: "build=running", …
+	// AutoRerun is set when Workflow failed and CircleCI owes it an
+	// automatic rerun: the rerun's auto_rerun_number.
+	AutoRerun int
+	Waiting   []string // set on a heartbeat: "build=running", …
 }
 
 // Result is what the wait saw last.
 type Result struct {
 	Status    string // StatusSuccess, StatusFailed, …
 	Pipeline  circleci.Pipeline
-	Workflows []circleci.Workflow       // the newest of each name, in order of appearance
-	Jobs      map[string][]circleci.Job // failed and waiting jobs of failed and held workflows, by workflow id
-	Canceled  []circleci.Workflow       // workflows this wait canceled
-	Elapsed   time.Duration
-	Nothing   bool // the pipeline finished without running any workflow
+	Workflows []circleci.Workflow // the newest run of each name, in order of appearance
+	// Earlier are the runs of each workflow that a rerun (automatic, or
+	// asked for) replaced, by name, oldest first.
+	Earlier  map[string][]circleci.Workflow
+	Jobs     map[string][]circleci.Job // failed and waiting jobs of failed and held workflows, by workflow id
+	Canceled []circleci.Workflow       // workflows this wait canceled
+	Elapsed  time.Duration
+	Nothing  bool // the pipeline finished without running any workflow
 	// Attempts are the waits of a wait with RetryFailed, the last one
 	// last; nil otherwise.
 	Attempts []Attempt
@@ -175,6 +187,7 @@ func (o *Options) defaults() {
 	def(&o.Outage, 5*time.Minute)
 	def(&o.Heartbeat, 5*time.Minute)
 	def(&o.CancelGrace, 5*time.Second)
+	def(&o.AutoRerunGrace, time.Minute)
 	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
 	if o.Progress == nil {
 		o.Progress = func(Event) {}
@@ -254,7 +267,7 @@ func once(ctx context.Context, c *circleci.Client, p circleci.Pipeline, o Option
 		h.noInsights = true
 	}
 	w := &waiter{c: c, clk: clockOf(c), h: h, o: o, pol: policy{onHold: o.OnHold, failFast: o.FailFast}, res: Result{Pipeline: p},
-		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), sawHistory: p.State != "" && !p.Final()}
+		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), sawHistory: p.State == circleci.StatePending}
 	err := w.run(ctx)
 	w.res.Elapsed = w.elapsed()
 	if err != nil && w.res.Status == "" {

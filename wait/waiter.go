@@ -33,8 +33,10 @@ type waiter struct {
 	// setup: the pipeline went through the setup phase of dynamic config,
 	// whether or not its setup workflow carries the tag that says so.
 	setup bool
-	// sawHistory: this wait saw the pipeline before its state was final, so
-	// setup tells the truth; configRead: the config was read for it.
+	// sawHistory: this wait was given the pipeline's state at its creation,
+	// pending, so it had no setup phase (that starts setup-pending): setup
+	// tells the truth. A pipeline first read pending may have passed its
+	// setup phase already. configRead: the config was read for it.
 	sawHistory, configRead bool
 
 	deadline             time.Time
@@ -43,6 +45,11 @@ type waiter struct {
 	lastChange, lastLine time.Time
 	failingSince         time.Time // API errors since then; zero when it answers
 	lastErr              string
+
+	// failedAt is when each run CircleCI owes an automatic rerun failed, on
+	// our clock; graceOver the runs whose rerun did not come in time.
+	failedAt  map[string]time.Time
+	graceOver map[string]bool
 
 	fetched   bool                 // insights were asked for
 	forecasts map[string]forecast  // by workflow name
@@ -181,8 +188,9 @@ func (w *waiter) judge(ctx context.Context, now time.Time) (bool, error) {
 	if w.awaiting(now) {
 		return false, nil
 	}
-	settled := now.Sub(w.lastChange) >= w.o.Settle
-	v := decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol)
+	see := sight{state: w.res.Pipeline.State, workflows: w.res.Workflows, reruns: w.reruns(now),
+		errors: len(w.res.Pipeline.Errors) > 0, settled: now.Sub(w.lastChange) >= w.o.Settle}
+	v := decide(see, w.pol)
 	if !v.done {
 		return false, nil
 	}
@@ -193,11 +201,73 @@ func (w *waiter) judge(ctx context.Context, now time.Time) (bool, error) {
 		return false, nil
 	case dynamic:
 		// What looked like the end may be its setup workflow's.
-		if v = decide(w.res.Pipeline.State, w.res.Workflows, settled, w.pol); !v.done {
+		see.workflows = w.res.Workflows
+		if v = decide(see, w.pol); !v.done {
 			return false, nil
 		}
 	}
 	return true, w.finish(ctx, v)
+}
+
+// owed tells that CircleCI owes wf an automatic rerun, if it ends failed:
+// it is the newest run of its name, its workflow declares
+// max_auto_reruns with some left, and it is no manual rerun (those get
+// none): the first run of its name, or itself an automatic rerun.
+func (w *waiter) owed(wf circleci.Workflow) bool { return owed(wf, w.res.Earlier[wf.Name]) }
+
+// owed tells that CircleCI owes wf, the newest run of its name after
+// earlier, an automatic rerun if it ends failed.
+func owed(wf circleci.Workflow, earlier []circleci.Workflow) bool {
+	return wf.MaxAutoReruns > wf.AutoRerunNumber && (wf.AutoRerunNumber > 0 || len(earlier) == 0)
+}
+
+// rerunDue tells that some workflow of wfs failed and is owed an automatic
+// rerun that has not come yet.
+func rerunDue(wfs []circleci.Workflow) bool {
+	newest, earlier := latest(wfs)
+	return slices.ContainsFunc(newest, func(wf circleci.Workflow) bool {
+		return (wf.Status == "failed" || wf.Status == "error") && owed(wf, earlier[wf.Name])
+	})
+}
+
+// reruns are the newest runs that CircleCI may still rerun by itself: those
+// it owes a rerun, unless they failed more than AutoRerunGrace ago with
+// no rerun in sight (CircleCI does not promise one). Such a run is taken
+// as failed, and said so once.
+func (w *waiter) reruns(now time.Time) map[string]bool {
+	var out map[string]bool
+	for _, wf := range w.res.Workflows {
+		if !w.owed(wf) || w.graceOver[wf.ID] {
+			continue
+		}
+		if wf.Status == "failed" || wf.Status == "error" {
+			if w.failedAt == nil {
+				w.failedAt, w.graceOver = map[string]time.Time{}, map[string]bool{}
+			}
+			if _, ok := w.failedAt[wf.ID]; !ok {
+				w.failedAt[wf.ID] = ended(now, wf)
+			}
+			if now.Sub(w.failedAt[wf.ID]) >= w.o.AutoRerunGrace {
+				w.graceOver[wf.ID] = true
+				w.o.Logf("CircleCI did not rerun %s automatically within %s: taken as %s", wf.Name, w.o.AutoRerunGrace, wf.Status)
+				continue
+			}
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[wf.ID] = true
+	}
+	return out
+}
+
+// ended is when wf stopped, on our clock: its stopped_at, as old as the
+// answer that listed it tells; now without a Date.
+func ended(now time.Time, wf circleci.Workflow) time.Time {
+	if wf.AsOf.IsZero() || wf.StoppedAt.IsZero() {
+		return now
+	}
+	return now.Add(-max(wf.AsOf.Sub(wf.StoppedAt), 0))
 }
 
 // awaiting tells that a workflow of Options.Await is not listed yet, and
@@ -250,7 +320,6 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
 		}
 		w.setup = w.setup || setupState(p.State)
-		w.sawHistory = w.sawHistory || !p.Final()
 		w.res.Pipeline = p
 		if p.State == circleci.StateErrored {
 			return true, nil
@@ -261,6 +330,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		return changed, err
 	}
 	all = only(all, w.o.Only)
+	w.res.Workflows, w.res.Earlier = latest(w.markSetup(all))
 	for _, wf := range all {
 		if w.seen[wf.ID] == wf.Status {
 			continue
@@ -271,9 +341,12 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			w.unknown[wf.Status] = true
 			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
 		}
-		w.o.Progress(Event{Elapsed: w.elapsed(), Workflow: wf})
+		ev := Event{Elapsed: w.elapsed(), Workflow: wf}
+		if (wf.Status == "failed" || wf.Status == "error") && slices.ContainsFunc(w.res.Workflows, func(n circleci.Workflow) bool { return n.ID == wf.ID }) && w.owed(wf) {
+			ev.AutoRerun = wf.AutoRerunNumber + 1
+		}
+		w.o.Progress(ev)
 	}
-	w.res.Workflows = latest(w.markSetup(all))
 	return changed, nil
 }
 
@@ -299,7 +372,7 @@ func (w *waiter) mayBeSetup(ctx context.Context, v verdict) (bool, error) {
 	w.configRead = true
 	if dynamic {
 		w.setup = true
-		w.res.Workflows = latest(w.markSetup(w.res.Workflows))
+		w.res.Workflows = w.markSetup(w.res.Workflows)
 	}
 	return dynamic, nil
 }
@@ -326,6 +399,11 @@ func (w *waiter) markSetup(all []circleci.Workflow) []circleci.Workflow {
 func (w *waiter) finish(ctx context.Context, v verdict) error {
 	w.res.Status, w.res.Nothing = v.status, v.nothing
 	w.jobs(ctx)
+	if v.status != StatusErrored {
+		for _, e := range w.res.Pipeline.Errors {
+			w.o.Logf("pipeline #%d reports an error: %s", w.res.Pipeline.Number, e)
+		}
+	}
 	switch v.status {
 	case StatusSuccess, StatusNoWorkflows:
 		return nil

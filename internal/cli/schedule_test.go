@@ -241,7 +241,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		// targets may have moved the shared clock on since.
 		var last time.Duration
 		for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"*") {
-			if q.Status == 200 {
+			if q.Status == 200 && !q.Lost() && !q.Fault { // an answer the run got, and could read
 				last = max(last, q.Served)
 			}
 		}
@@ -254,7 +254,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		if s.cancel && (strings.Contains(tr.Error, ": interrupted") || tr.Status == "timed-out") {
 			var listed []circleci.Workflow
 			for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"/workflow") {
-				if q.Status == 200 {
+				if q.Status == 200 && !q.Lost() && !q.Fault { // an answer the run got, and could read
 					listed = truthOf(t, r.Sim, tr.ID, q.Served).workflows
 				}
 			}

@@ -209,7 +209,12 @@ func (oc *Outcome) follow(ctx context.Context, c *circleci.Client, wo wait.Optio
 	wo.Progress = func(ev wait.Event) { o.Progress(label, ev) }
 	wo.Logf = func(f string, a ...any) { o.Logf(label, f, a...) }
 	wo.Retrying = func(attempt int, names []string) { o.Retrying(*oc, attempt, names) }
-	res, err := wait.Wait(ctx, c, oc.Pipeline, wo)
+	p := oc.Pipeline
+	if oc.Trigger.Adopted || oc.Rerun != nil {
+		// Its state is not the one it was created in: the wait reads it.
+		p = circleci.Pipeline{ID: p.ID, Number: p.Number, ProjectSlug: p.ProjectSlug}
+	}
+	res, err := wait.Wait(ctx, c, p, wo)
 	oc.Wait, oc.Pipeline = &res, res.Pipeline
 	switch {
 	case err != nil && oc.Pipeline.Number == 0:

@@ -69,7 +69,7 @@ func failedJobs(o fanout.Outcome, w circleci.Workflow, slug string, urls circlec
 		if !failedJobStatus(j.Status) {
 			continue
 		}
-		fj := FailedJobOut{Name: j.Name, Number: j.Number, Status: j.Status, URL: urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)}
+		fj := FailedJobOut{Name: j.Name, Number: j.Number, Status: j.Status, URL: urls.Job(slug, o.Pipeline.Number, w.ID, j)}
 		ft := o.Details.Tests[j.ID]
 		for _, t := range ft.Tests {
 			fj.Tests = append(fj.Tests, TestOut{t.Name, t.Classname, t.File, t.Message})

@@ -71,7 +71,14 @@ func (p *Printer) Progress(label string, ev wait.Event) {
 		return
 	}
 	w := ev.Workflow
-	p.line(label, "%s  %-24s %-10s %s", clockTime(ev.Elapsed), w.Name, w.Status, p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID))
+	note := ""
+	switch {
+	case ev.AutoRerun > 0:
+		note = fmt.Sprintf("  CircleCI reruns it automatically (%d of %d)", ev.AutoRerun, w.MaxAutoReruns)
+	case w.AutoRerunNumber > 0:
+		note = fmt.Sprintf("  rerun automatically (%d of %d)", w.AutoRerunNumber, w.MaxAutoReruns)
+	}
+	p.line(label, "%s  %-24s %-10s %s%s", clockTime(ev.Elapsed), w.Name, w.Status, p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID), note)
 }
 
 // Aftermath reports what a wait did on the way out: the workflows it
@@ -230,14 +237,32 @@ func rows(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) []row {
 		}
 		rs = append(rs, attemptRows(o, indent)...)
 		for _, w := range o.Wait.Workflows {
-			rs = append(rs, row{"", indent + w.Name, w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
+			// A workflow CircleCI reran by itself shows its attempts (those of
+			// retry-failed have rows of their own).
+			earlier := o.Wait.Earlier[w.Name]
+			if w.AutoRerunNumber == 0 {
+				earlier = nil
+			}
+			for _, e := range earlier {
+				rs = append(rs, row{"", indent + runName(e), e.Status, duration(e), urls.Workflow(slug, o.Pipeline.Number, e.ID)})
+			}
+			rs = append(rs, row{"", indent + runName(w), w.Status, duration(w), urls.Workflow(slug, o.Pipeline.Number, w.ID)})
 			for _, j := range o.Wait.Jobs[w.ID] {
-				rs = append(rs, row{"", indent + "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j.Number)})
+				rs = append(rs, row{"", indent + "  job " + j.Name, j.Status, "", urls.Job(slug, o.Pipeline.Number, w.ID, j)})
 				rs = append(rs, testRows(o.Details.Tests[j.ID], indent+"    ")...)
 			}
 		}
 	}
 	return rs
+}
+
+// runName names a run of a workflow: its name, and which automatic rerun
+// it is.
+func runName(w circleci.Workflow) string {
+	if w.AutoRerunNumber > 0 {
+		return fmt.Sprintf("%s, rerun automatically (%d of %d)", w.Name, w.AutoRerunNumber, w.MaxAutoReruns)
+	}
+	return w.Name
 }
 
 // duration of a finished workflow (its times have whole seconds).
@@ -262,6 +287,19 @@ type WorkflowOut struct {
 	// FailedJobs are the failed jobs of a failed workflow, with their
 	// failed tests.
 	FailedJobs []FailedJobOut `json:"failed_jobs,omitempty"`
+	// MaxAutoReruns and AutoRerunNumber are CircleCI's, for a workflow it
+	// reruns by itself; Runs are the earlier runs a rerun replaced.
+	MaxAutoReruns   int      `json:"max_auto_reruns,omitempty"`
+	AutoRerunNumber int      `json:"auto_rerun_number,omitempty"`
+	Runs            []RunOut `json:"runs,omitempty"`
+}
+
+// RunOut is an earlier run of a workflow.
+type RunOut struct {
+	ID              string `json:"id"`
+	Status          string `json:"status"`
+	URL             string `json:"url"`
+	AutoRerunNumber int    `json:"auto_rerun_number,omitempty"`
 }
 
 // Result is the outputs of one target; the top level of --json and of the
@@ -300,7 +338,12 @@ func result(o fanout.Outcome, urls circleci.WebURLs) Result {
 		}
 		if o.Wait != nil {
 			for _, w := range o.Wait.Workflows {
-				r.Workflows = append(r.Workflows, WorkflowOut{w.Name, w.ID, w.Status, urls.Workflow(slug, p.Number, w.ID), failedJobs(o, w, slug, urls)})
+				out := WorkflowOut{Name: w.Name, ID: w.ID, Status: w.Status, URL: urls.Workflow(slug, p.Number, w.ID),
+					FailedJobs: failedJobs(o, w, slug, urls), MaxAutoReruns: w.MaxAutoReruns, AutoRerunNumber: w.AutoRerunNumber}
+				for _, e := range o.Wait.Earlier[w.Name] {
+					out.Runs = append(out.Runs, RunOut{e.ID, e.Status, urls.Workflow(slug, p.Number, e.ID), e.AutoRerunNumber})
+				}
+				r.Workflows = append(r.Workflows, out)
 			}
 		}
 	}
