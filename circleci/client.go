@@ -151,19 +151,12 @@ func left(ctx context.Context) (time.Duration, bool) {
 
 func (c *Client) init() {
 	c.once.Do(func() {
-		timeout := c.Timeout
-		if timeout == 0 {
-			timeout = DefaultRequestTimeout
-		}
 		tr := c.Transport
 		if tr == nil {
 			tr = NewTransport(c.conns())
 		}
-		c.http = &http.Client{
-			Transport:     tr,
-			Timeout:       timeout,
-			CheckRedirect: sameHostRedirect,
-		}
+		// Each request's time is bounded through its context (see bound).
+		c.http = &http.Client{Transport: tr, CheckRedirect: sameHostRedirect}
 	})
 }
 
@@ -228,6 +221,13 @@ func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultRequestTimeout
 }
 
 func (c *Client) clock() Clock {
@@ -298,22 +298,26 @@ func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	}
 	var headers http.Header
 	defer func() { c.done(headers) }()
-	parent := ctx
-	if l, ok := left(ctx); ok {
-		if l <= 0 {
-			return answer{}, fmt.Errorf("%s %s: not sent: %w", r.method, r.path, context.DeadlineExceeded)
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l)
-		defer cancel()
+	l, deadline := left(ctx)
+	if deadline && l <= 0 {
+		return answer{}, fmt.Errorf("%s %s: not sent: %w", r.method, r.path, context.DeadlineExceeded)
 	}
-	resp, err := c.roundTrip(ctx, parent, r)
+	// A request gets the client's Timeout, or the time left before ctx's
+	// deadline if that is less: then running out of time is that deadline
+	// passing, and the error says so (errors.Is context.DeadlineExceeded).
+	limit, expired := c.timeout(), fmt.Errorf("no answer within %s", c.timeout())
+	if deadline && l <= limit {
+		limit, expired = l, errNoAnswer
+	}
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	resp, err := c.roundTrip(rctx, r, expired)
 	if err != nil {
 		return answer{}, err
 	}
 	defer resp.Body.Close()
 	headers = resp.Header
-	return c.read(ctx, r, resp)
+	return c.read(rctx, r, resp, expired)
 }
 
 // admit waits for a rate-limit pause and for the budget, unless r is urgent.
@@ -347,9 +351,30 @@ func (c *Client) base() string {
 	return b
 }
 
+// errNoAnswer is a request that ran out of the time left before its
+// context's deadline.
+var errNoAnswer = fmt.Errorf("no answer before the timeout%w", quiet{context.DeadlineExceeded})
+
+// quiet wraps an error without adding to the message.
+type quiet struct{ error }
+
+func (quiet) Error() string   { return "" }
+func (q quiet) Unwrap() error { return q.error }
+
+// late is the error of a request whose context ctx (its own) ended: the
+// caller's cancellation as it is, running out of time as a *NetError
+// that says so (expired).
+func late(ctx context.Context, r request, sent bool, expired error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	return &NetError{Method: r.method, Path: r.path, Sent: sent, Err: expired}
+}
+
 // roundTrip builds and sends the request. An error is the caller's
-// context's, or a *NetError, or a refused redirect.
-func (c *Client) roundTrip(ctx, parent context.Context, r request) (*http.Response, error) {
+// cancellation, or a *NetError (expired when ctx, the request's own, ran
+// out of time), or a refused redirect.
+func (c *Client) roundTrip(ctx context.Context, r request, expired error) (*http.Response, error) {
 	u := c.base() + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -384,11 +409,8 @@ func (c *Client) roundTrip(ctx, parent context.Context, r request) (*http.Respon
 	}
 	var re *RedirectError
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
-		// The time left ran out, not the caller's patience.
-		return nil, &NetError{Method: r.method, Path: r.path, Sent: sent, Err: errors.New("no answer before the timeout")}
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, late(ctx, r, sent, expired)
 	case errors.As(err, &re):
 		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, re)
 	}
@@ -398,7 +420,7 @@ func (c *Client) roundTrip(ctx, parent context.Context, r request) (*http.Respon
 
 // read reads an answer's body, capped, and turns a non-2xx status into a
 // *StatusError; a 429 pauses every request through c.
-func (c *Client) read(ctx context.Context, r request, resp *http.Response) (answer, error) {
+func (c *Client) read(ctx context.Context, r request, resp *http.Response, expired error) (answer, error) {
 	limit := c.MaxBody
 	if limit == 0 {
 		limit = DefaultMaxBody
@@ -406,7 +428,7 @@ func (c *Client) read(ctx context.Context, r request, resp *http.Response) (answ
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return answer{}, ctx.Err()
+			return answer{}, late(ctx, r, true, expired)
 		}
 		err, _ := scrub(err)
 		return answer{}, &NetError{Method: r.method, Path: r.path, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}

@@ -384,9 +384,11 @@ func TestWebURLs(t *testing.T) {
 
 // fixtures adds every recorded answer as a seed.
 func fixtures(f *testing.F) {
-	names, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, n := range names {
-		f.Add(read(f, filepath.Base(n)))
+	for _, glob := range []string{"*.json", "replay/*.json"} {
+		names, _ := filepath.Glob(filepath.Join("testdata", glob))
+		for _, n := range names {
+			f.Add(read(f, strings.TrimPrefix(n, "testdata/")))
+		}
 	}
 }
 
@@ -435,6 +437,7 @@ func FuzzParsePipeline(f *testing.F) {
 // status encoding/json reads.
 func FuzzParseWorkflowList(f *testing.F) {
 	fixtures(f)
+	f.Add([]byte(`{"items":[{"id":"a","name":"test","status":"failed","max_auto_reruns":2,"auto_rerun_number":1},{"id":"b","name":"x","status":"failed","max_auto_reruns":1e2,"auto_rerun_number":-1}],"next_page_token":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := parsePage(b)
 		if err != nil || duplicateKeys(b) {
@@ -457,6 +460,17 @@ func FuzzParseWorkflowList(f *testing.F) {
 			}
 			if cleaned(std.Items[i]["id"]) != w.ID || cleaned(std.Items[i]["name"]) != w.Name || cleaned(std.Items[i]["status"]) != w.Status {
 				t.Fatalf("%q: item %d = %+v; encoding/json: %v", b, i, w, std.Items[i])
+			}
+			// A count is a whole number from 1 to 100, or not there.
+			for key, got := range map[string]int{"max_auto_reruns": w.MaxAutoReruns, "auto_rerun_number": w.AutoRerunNumber} {
+				n, isNum := std.Items[i][key].(float64)
+				want := 0
+				if isNum && n >= 1 && n <= 100 && n == float64(int(n)) {
+					want = int(n)
+				}
+				if got != want {
+					t.Fatalf("%q: item %d: %s = %d; encoding/json: %v", b, i, key, got, std.Items[i][key])
+				}
 			}
 		}
 	})
@@ -583,5 +597,32 @@ func TestBaseURL(t *testing.T) {
 		if got := (&Client{BaseURL: in}).base(); got != want {
 			t.Errorf("BaseURL %q: requests go to %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A request that runs out of time says whose time: the client's Timeout
+// for one request, or the deadline of its context (then errors.Is
+// context.DeadlineExceeded); the caller's cancellation stays as it is.
+func TestRequestTimeouts(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) { <-release })
+	t.Cleanup(func() { close(release) })
+	c.Timeout = 50 * time.Millisecond
+	_, _, err := c.Do(context.Background(), "GET", "/me", nil, nil)
+	var ne *NetError
+	if !errors.As(err, &ne) || !ne.Sent || err.Error() != "GET /me: no answer within 50ms" || errors.Is(err, context.DeadlineExceeded) || !Transient(err) {
+		t.Errorf("the client's timeout: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, _, err = c.Do(ctx, "GET", "/me", nil, nil)
+	if !errors.As(err, &ne) || err.Error() != "GET /me: no answer before the timeout" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the context's deadline: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, _, err = c.Do(ctx, "GET", "/me", nil, nil); err != context.Canceled {
+		t.Errorf("canceled: %v", err)
 	}
 }

@@ -108,7 +108,7 @@ func (l *lookup) find(ctx context.Context) (circleci.Pipeline, bool, error) {
 			if v == uncertain {
 				doubt = &p
 			}
-		case ctx.Err() != nil:
+		case errors.Is(ctx.Err(), context.Canceled):
 			return circleci.Pipeline{}, false, ctx.Err()
 		case !circleci.Transient(err):
 			return circleci.Pipeline{}, false, fmt.Errorf("could not check whether a pipeline was created (%w)", err)

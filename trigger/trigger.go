@@ -11,8 +11,11 @@ package trigger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -155,13 +158,15 @@ func (o *Options) defaults() {
 func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Result, error) {
 	o.defaults()
 	clk := clockOf(c)
+	path, body := r.post()
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = time.Second
 	b.MaxInterval = 15 * time.Second
 	b.MaxElapsedTime = o.MaxRetryTime
+	b.RandomizationFactor = 0 // jitter below, drawn from the request
 	b.Clock = clk
 	b.Reset()
-	path, body := r.post()
+	jitter := jitterOf(path, body)
 	var look *lookup // set by the first failure that may have created a pipeline
 	for {
 		sent := clk.Now()
@@ -178,7 +183,7 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 		case errors.As(err, &nc), errors.As(err, &de):
 			// A 2xx means it was accepted: never send it again blindly.
 			ambiguous = err
-		case ctx.Err() != nil:
+		case errors.Is(ctx.Err(), context.Canceled):
 			return Result{}, ctx.Err()
 		case certainlyNotCreated(err):
 			// send again below
@@ -208,6 +213,7 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 		if d == backoff.Stop {
 			return Result{}, fmt.Errorf("%w (gave up after %s)", err, b.GetElapsedTime().Round(time.Second))
 		}
+		d = time.Duration(float64(d) * (0.5 + jitter.Float64()))
 		var se *circleci.StatusError
 		if errors.As(err, &se) && se.Code == http.StatusTooManyRequests {
 			d = max(d, se.RetryAfter) // the client holds every request that long
@@ -223,6 +229,17 @@ func Trigger(ctx context.Context, c *circleci.Client, r Request, o Options) (Res
 			return Result{}, err
 		}
 	}
+}
+
+// jitterOf draws the jitter of a request's retries, which keeps the
+// targets of a fan-out from retrying in step, from the request itself: the
+// same request retries on the same schedule on every run.
+func jitterOf(path string, body any) *rand.Rand {
+	h := fnv.New64a()
+	b, _ := json.Marshal(body) // map keys sorted
+	h.Write([]byte(path))
+	h.Write(b)
+	return rand.New(rand.NewPCG(h.Sum64(), 0))
 }
 
 // clockOf is the clock of c's pauses, which a trigger keeps time on too.
@@ -247,7 +264,7 @@ func post(ctx context.Context, c *circleci.Client, path string, body any, grace 
 	})
 	defer stop()
 	p, err := c.CreatePipeline(pctx, path, body)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return circleci.Pipeline{}, ctx.Err()
 	}
 	return p, err
