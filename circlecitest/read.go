@@ -150,28 +150,44 @@ func (s *Simulator) getConfig(w http.ResponseWriter, r *http.Request, p *pipelin
 // tags aside.
 type WorkflowTruth struct {
 	ID, Name, Status, Tag string
-	Created               time.Time
+	Created, Stopped      time.Time // Stopped is zero while it runs
+	// RerunDue tells that CircleCI will rerun this failed run by itself
+	// (max_auto_reruns), and has not yet.
+	RerunDue bool
 }
 
-// Truth is a pipeline at a moment (at, since the simulator started): its
-// state and the workflows listed then. Tests hold a client's verdict
-// against it.
-func (s *Simulator) Truth(pipelineID string, at time.Duration) (state string, wfs []WorkflowTruth, ok bool) {
+// PipelineTruth is a pipeline at a moment: its state, its errors, and the
+// workflows listed then.
+type PipelineTruth struct {
+	State     string
+	Errors    []PipelineError
+	Workflows []WorkflowTruth
+}
+
+// Truth is a pipeline at a moment (at, since the simulator started). Tests
+// hold a client's verdict against it.
+func (s *Simulator) Truth(pipelineID string, at time.Duration) (PipelineTruth, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[pipelineID]
 	if p == nil {
-		return "", nil, false
+		return PipelineTruth{}, false
 	}
 	now := s.start.Add(at)
 	s.autoReruns(p, now)
+	t := PipelineTruth{State: s.state(p, now)}
+	if now.Sub(p.created) >= p.project.Pipeline.CreatedAfter.D() {
+		t.Errors = p.errors
+	}
 	for _, w := range p.workflows {
 		if created, listed := s.appearAt(w, now); listed {
-			st, _ := s.status(w, now)
-			wfs = append(wfs, WorkflowTruth{ID: w.id, Name: w.spec.Name, Status: st, Tag: w.spec.Tag, Created: created})
+			st, stopped := s.status(w, now)
+			due := s.rerunDue(w, now)
+			t.Workflows = append(t.Workflows, WorkflowTruth{ID: w.id, Name: w.spec.Name, Status: st, Tag: w.spec.Tag,
+				Created: created, Stopped: stopped, RerunDue: due})
 		}
 	}
-	return s.state(p, now), wfs, true
+	return t, true
 }
 
 func (s *Simulator) getWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {
@@ -269,19 +285,45 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 	if end < len(items) {
 		next = pageToken(end, list, strings.Repeat("x", 40))
 	}
+	m, _ := r.Context().Value(marksKey{}).(*marks)
 	if f := faultOf(r); f != nil && f.Endless != "" {
 		if tok != "" && f.Endless == "empty" {
 			off, end = 0, 0
 		} else if tok != "" {
 			off, end = 0, min(s.sc.PageSize, len(items))
+			// The first page again: the read these pages make is not the
+			// truth, from its first page on.
+			m.mangled.Store(true)
+			s.spoil(tok)
 		}
-		next = pageToken(end, list, newID())
+		next = pageToken(end, list, s.id("page", s.pages.Add(1)))
+	}
+	if next, ok := next.(string); ok && m != nil {
+		s.chains.Store(next, &chain{marks: m, token: tok})
 	}
 	page := items[off:end]
 	if page == nil {
 		page = []any{}
 	}
 	writeJSON(w, 200, map[string]any{"next_page_token": next, "items": page})
+}
+
+// spoil marks mangled the pages of a read that led to page token tok ("":
+// none): the read failed at a later page.
+func (s *Simulator) spoil(tok string) {
+	if tok == "" {
+		return
+	}
+	for c, ok := s.chains.Load(tok); ok; c, ok = s.chains.Load(c.(*chain).token) {
+		c.(*chain).marks.mangled.Store(true)
+	}
+}
+
+// chain links the answer that gave a page token to the token of the page
+// it answered ("" for the first page).
+type chain struct {
+	marks *marks
+	token string
 }
 
 func pageToken(off int, list, pad string) string {

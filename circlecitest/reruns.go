@@ -147,16 +147,28 @@ func (s *Simulator) rerun(wf *workflow, names []string, now time.Time) *workflow
 	return next
 }
 
-// rerunDue tells that CircleCI owes w an automatic rerun: it failed, its
-// line has max_auto_reruns left, it is no manual rerun, and its rerun has
-// not come yet.
-func (s *Simulator) rerunDue(w *workflow, now time.Time) bool {
-	spec := w.line().spec
-	if w.autoDone || w.manual || spec.MaxAutoReruns == 0 || w.autoNumber >= spec.MaxAutoReruns {
+// owed tells that w failed at now and CircleCI owes it an automatic rerun:
+// its line has max_auto_reruns left, and it is no manual rerun.
+func (s *Simulator) owed(w *workflow, now time.Time) bool {
+	if w.manual || w.autoNumber >= w.line().spec.MaxAutoReruns {
 		return false
 	}
 	st, _ := s.status(w, now)
 	return st == "failed"
+}
+
+// rerunDue tells that CircleCI will rerun w by itself and has not yet, at
+// now: it is owed a rerun, CircleCI does not decline it, and the rerun is
+// not listed yet.
+func (s *Simulator) rerunDue(w *workflow, now time.Time) bool {
+	if !s.owed(w, now) || w.line().spec.DeclineAutoReruns {
+		return false
+	}
+	if w.autoNext == nil {
+		return true
+	}
+	_, listed := s.appearAt(w.autoNext, now)
+	return !listed
 }
 
 // line is the first run of w's line of reruns: w itself, or the workflow
@@ -179,7 +191,7 @@ func (s *Simulator) autoReruns(p *pipeline, now time.Time) {
 		w := p.workflows[i]
 		spec := w.line().spec
 		_, stopped := s.status(w, now)
-		if !s.rerunDue(w, now) || now.Before(stopped.Add(spec.AutoRerunDelay.D())) {
+		if w.autoDone || !s.owed(w, now) || now.Before(stopped.Add(spec.AutoRerunDelay.D())) {
 			continue
 		}
 		w.autoDone = true
@@ -187,8 +199,8 @@ func (s *Simulator) autoReruns(p *pipeline, now time.Time) {
 			continue
 		}
 		names, _ := w.rerunJobs(rerunRequest{FromFailed: true})
-		next := s.rerun(w, names, stopped.Add(spec.AutoRerunDelay.D()))
-		next.autoNumber = w.autoNumber + 1
+		w.autoNext = s.rerun(w, names, stopped.Add(spec.AutoRerunDelay.D()))
+		w.autoNext.autoNumber = w.autoNumber + 1
 	}
 }
 

@@ -88,6 +88,11 @@ type Project struct {
 	// and create nothing (e.g. "Ignoring pipeline due to CI skip in the commit").
 	NotCreated string   `json:"not_created,omitempty"`
 	Pipeline   Timeline `json:"pipeline"`
+	// Latency delays every request about the project (its pipelines,
+	// workflows, jobs and insights) on its way in, before anything else
+	// happens to it: a project farther away. Requests about projects at
+	// different distances never arrive at the same instant.
+	Latency Duration `json:"latency,omitempty"`
 	// Insights, when set, gives the project a history of past runs that
 	// the insights endpoints serve.
 	Insights *Insights `json:"insights,omitempty"`

@@ -52,15 +52,28 @@ type Request struct {
 
 	rawURL string
 	token  string
-	lost   *atomic.Bool // set by Transport when the client gave up first
+	marks  *marks
 }
+
+// marks are what is learned of a request after its record was made.
+type marks struct {
+	lost    atomic.Bool // the client gave up before the answer reached it
+	mangled atomic.Bool // the answer, or that of a later page of the same read, was not the truth
+}
+
+type marksKey struct{}
 
 // Lost tells that the client gave up on the request before its answer
 // reached it (its context ended): the client never saw the answer. Only
 // Transport can tell; over a network it is false.
-func (r Request) Lost() bool { return r.lost != nil && r.lost.Load() }
+func (r Request) Lost() bool { return r.marks != nil && r.marks.lost.Load() }
 
-type lostKey struct{}
+// Mangled tells that the client could not read the truth from the answer:
+// a fault cut its body, padded it or lied about its length, or a later
+// page of the same list was a fault's repeat of the first (an Endless
+// fault). An answer that is merely late, or the first page of a list whose
+// next pages are empty, is not mangled.
+func (r Request) Mangled() bool { return r.marks != nil && r.marks.mangled.Load() }
 
 // RawURL is the request's URL as sent, for tests that look for leaks.
 func (r Request) RawURL() string { return r.rawURL }
@@ -88,10 +101,12 @@ type Simulator struct {
 	requests  []Request
 	arrivals  []Request // as they arrive, before any answer
 	observe   func(Request)
-	hits      []int       // per fault: matching requests seen
-	used      int         // requests in the current rate-limit window
-	window    int64       // which window that is, counted from start
-	rng       *mrand.Rand // draws of workflow durations; made from Seed on first use
+	hits      []int        // per fault: matching requests seen
+	used      int          // requests in the current rate-limit window
+	window    int64        // which window that is, counted from start
+	rng       *mrand.Rand  // draws of workflow durations; made from Seed on first use
+	pages     atomic.Int64 // fresh page tokens handed out (Endless)
+	chains    sync.Map     // a page token -> the answer that gave it (*chain)
 }
 
 type pipeline struct {
@@ -125,6 +140,7 @@ type workflow struct {
 	autoNumber int       // auto_rerun_number: the Nth automatic rerun; 0 for others
 	manual     bool      // a rerun someone asked for: it gets no automatic rerun
 	autoDone   bool      // its automatic rerun came, or was declined
+	autoNext   *workflow // its automatic rerun
 }
 
 // NewSimulator makes a simulator over a normalized copy of sc (later changes to sc
@@ -264,6 +280,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if s.sleep(r.Context(), s.distance(r.URL.EscapedPath())) != nil {
+		return
+	}
 	rec := Request{
 		Method: r.Method, Path: strings.TrimPrefix(r.URL.EscapedPath(), "/api/v2"), Query: r.URL.RawQuery,
 		ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept"), UserAgent: r.Header.Get("User-Agent"),
@@ -275,7 +294,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Body, _ = json.Marshal(string(body))
 	}
 	rec.Auth, rec.token = credentials(r)
-	rec.lost, _ = r.Context().Value(lostKey{}).(*atomic.Bool)
+	rec.marks, _ = r.Context().Value(marksKey{}).(*marks)
+	if rec.marks == nil {
+		rec.marks = &marks{}
+		r = r.WithContext(context.WithValue(r.Context(), marksKey{}, rec.marks))
+	}
 	s.mu.Lock()
 	s.arrivals = append(s.arrivals, rec)
 	observe := s.observe
@@ -286,6 +309,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.limit(w.Header()) {
 		rec.Fault, rec.Status = true, 429
 		s.record(rec)
+		s.spoil(r.URL.Query().Get("page-token"))
 		limited := &Fault{Status: 429, RetryAfter: w.Header().Get("X-RateLimit-Reset")}
 		s.send(w, s.faultAnswer(limited, ""), limited)
 		return
@@ -310,6 +334,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case f.Drop:
 		s.record(rec)
+		s.spoil(r.URL.Query().Get("page-token"))
 		drop(w)
 		return
 	case f.Status != 0:
@@ -321,8 +346,36 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !out.served.IsZero() {
 		rec.Served = out.served.Sub(s.start)
 	}
+	if n := out.Body.Len(); (f.Truncate > 0 && f.Truncate < n) || f.Size > n || (f.Length > 0 && f.Length != n) {
+		rec.marks.mangled.Store(true)
+	}
+	if rec.Status/100 != 2 || rec.Mangled() {
+		s.spoil(r.URL.Query().Get("page-token")) // the read these pages make failed
+	}
 	s.record(rec)
 	s.send(w, out, f)
+}
+
+// distance is how long a request about a project takes to arrive: the
+// project's Latency.
+func (s *Simulator) distance(path string) time.Duration {
+	parts := strings.Split(strings.TrimPrefix(path, "/api/v2/"), "/")
+	var p *Project
+	if len(parts) >= 4 && (parts[0] == "project" || parts[0] == "insights") {
+		p = s.project(strings.Join(parts[1:4], "/"))
+	} else if len(parts) >= 2 {
+		s.mu.Lock()
+		if pl := s.byID[parts[1]]; parts[0] == "pipeline" && pl != nil {
+			p = pl.project
+		} else if wf := s.wfByID[parts[1]]; parts[0] == "workflow" && wf != nil {
+			p = wf.p.project
+		}
+		s.mu.Unlock()
+	}
+	if p == nil {
+		return 0
+	}
+	return p.Latency.D()
 }
 
 // handle answers the request as the API would.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
-	"sync/atomic"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
@@ -68,15 +67,18 @@ func (t transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 			resp, err = nil, io.ErrUnexpectedEOF // the simulator dropped the connection
 		}
 	}()
-	lost := new(atomic.Bool)
-	srv := req.Clone(context.WithValue(req.Context(), lostKey{}, lost))
+	m := &marks{}
+	srv := req.Clone(context.WithValue(req.Context(), marksKey{}, m))
 	srv.RequestURI = req.URL.RequestURI()
 	if srv.Body == nil {
 		srv.Body = http.NoBody // a server's request always has one
 	}
 	t.h.ServeHTTP(rec, srv)
 	if err := req.Context().Err(); err != nil {
-		lost.Store(true)
+		m.lost.Store(true)
+		if s, ok := t.h.(*Simulator); ok {
+			s.spoil(req.URL.Query().Get("page-token")) // the read these pages make failed
+		}
 		return nil, err
 	}
 	res := rec.Result()

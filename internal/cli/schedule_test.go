@@ -1,34 +1,44 @@
 package cli_test
 
 // The fault schedule: whole runs (trigger, wait, fan-out, cancel) against
-// the simulator on a fake clock, each seed drawing its own timelines
-// (late workflows, reruns, setup with and without its tag, holds, errored
-// pipelines) and faults (5xx that create or not, dropped connections,
-// lagging lists, skewed clocks, 429s with long Retry-After, truncated and
-// endless answers, echoed tokens, interruptions at any moment). Every seed
-// must keep the promises:
+// the simulator on virtual time, each seed drawing its own timelines (late
+// workflows, reruns and automatic reruns, setup with and without its tag,
+// holds and approval jobs, errored pipelines and pipelines that cannot
+// run) and faults (5xx that create or not, dropped connections, lagging
+// lists, skewed clocks, 429s with long Retry-After, truncated and endless
+// answers, echoed tokens, interruptions at any moment). Every seed must
+// keep the promises:
 //
 //   - at most one pipeline per target, and a reported pipeline is one the
 //     run created;
 //   - the exit code and status tell the truth of the timeline: never a
-//     success over a workflow that failed or still runs;
-//   - with cancel-on-exit, nothing listed is left running at a stop;
+//     success over a workflow that failed or still runs, never a failure
+//     CircleCI was about to rerun;
+//   - with cancel-on-exit, nothing the run saw running is left running at
+//     a stop;
 //   - no token in any output;
 //   - the run ends within its timeout and a small bound.
 //
-// Runs are in-process, in a testing/synctest bubble (see runInProcess):
-// time is virtual and a seed runs the same way every time.
-// FAULT_SEEDS sets how many seeds run (CI runs thousands); a failing seed
-// replays alone with
+// Runs are in-process, in a testing/synctest bubble (see internal/clitest):
+// time is virtual, and a seed replays identically (TestFaultScheduleReplays
+// holds it to that). Which seeds run:
+//
+//   - FAULT_SEEDS (100 by default) consecutive seeds from FAULT_SEED_START
+//     (0 by default; CI derives it from the commit);
+//   - every seed in testdata/fault-seeds.txt, those that ever failed;
+//   - any seed a -run pattern names, so that a failing seed replays alone
+//     with
 //
 //	go test -run 'TestFaultSchedule/seed=N$' ./internal/cli
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,22 +51,50 @@ import (
 )
 
 func TestFaultSchedule(t *testing.T) {
-	seeds := 100
-	if n, err := strconv.Atoi(os.Getenv("FAULT_SEEDS")); err == nil && n > 0 {
-		seeds = n
-	}
+	seeds := faultSeeds(t)
 	start := time.Now()
 	t.Cleanup(func() {
 		if !t.Failed() {
-			t.Logf("fault schedule: %d seeds in %s", seeds, time.Since(start).Round(time.Millisecond))
+			t.Logf("fault schedule: %d seeds in %s", len(seeds), time.Since(start).Round(time.Millisecond))
 		}
 	})
-	for seed := range uint64(seeds) {
+	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
 			runSchedule(t, seed)
 		})
 	}
+}
+
+// faultSeeds are the seeds to run: a window, the regressions, and those a
+// -run pattern names.
+func faultSeeds(t *testing.T) []uint64 {
+	count, first := uint64(100), uint64(0)
+	if n, err := strconv.ParseUint(os.Getenv("FAULT_SEEDS"), 10, 64); err == nil {
+		count = n
+	}
+	if n, err := strconv.ParseUint(os.Getenv("FAULT_SEED_START"), 10, 64); err == nil {
+		first = n
+	}
+	var seeds []uint64
+	for seed := first; seed < first+count; seed++ {
+		seeds = append(seeds, seed)
+	}
+	b, err := os.ReadFile("testdata/fault-seeds.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	if f := flag.Lookup("test.run"); f != nil {
+		text += "\n" + f.Value.String()
+	}
+	for _, m := range regexp.MustCompile(`(?m)^(\d+)\b|seed=(\d+)`).FindAllStringSubmatch(text, -1) {
+		n, _ := strconv.ParseUint(m[1]+m[2], 10, 64)
+		if !slices.Contains(seeds, n) {
+			seeds = append(seeds, n)
+		}
+	}
+	return seeds
 }
 
 // schedule is one seed's draw.
@@ -80,7 +118,11 @@ func draw(seed uint64) schedule {
 	}
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 
-	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{clitest.Token}, PageSize: 2 + rng.IntN(19)}}
+	// What today's CircleCI does besides (automatic reruns, pipelines that
+	// cannot run, numbered approval jobs) is drawn from a stream of its
+	// own, so that a seed keeps the timelines and faults it drew before.
+	more := newExtras(seed)
+	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{clitest.Token}, PageSize: 2 + rng.IntN(19), Seed: int64(seed) + 1}}
 	if chance(0.3) {
 		s.sc.ClockSkew = between(-5*time.Minute, 5*time.Minute)
 	}
@@ -113,13 +155,18 @@ func draw(seed uint64) schedule {
 			if chance(0.12) {
 				w.Steps = []circlecitest.Step{{At: 0, Status: "on_hold"}}
 			}
+			more.workflow(&w)
 			p.Pipeline.Workflows = append(p.Pipeline.Workflows, w)
 			if chance(0.15) { // a rerun, listed later under the same name
-				p.Pipeline.Workflows = append(p.Pipeline.Workflows, circlecitest.WorkflowSpec{Name: w.Name,
+				rerun := circlecitest.WorkflowSpec{Name: w.Name,
 					Appear:   w.Appear + circlecitest.Duration(time.Duration(w.Duration)+2*time.Second) + between(0, 10*time.Second),
-					Duration: between(time.Second, 5*time.Minute), Status: pick("success", "failed")})
+					Duration: between(time.Second, 5*time.Minute), Status: pick("success", "failed")}
+				if w.MaxAutoReruns == 0 { // not beside CircleCI's own reruns, in the same second
+					p.Pipeline.Workflows = append(p.Pipeline.Workflows, rerun)
+				}
 			}
 		}
+		more.project(&p)
 		s.sc.Projects = append(s.sc.Projects, p)
 	}
 	faults := []func() circlecitest.Fault{
@@ -183,6 +230,51 @@ func draw(seed uint64) schedule {
 
 func pick502(rng *rand.Rand) int { return []int{500, 502, 503, 504}[rng.IntN(4)] }
 
+// extras draws what today's CircleCI adds to a seed's world.
+type extras struct{ rng *rand.Rand }
+
+func newExtras(seed uint64) extras { return extras{rand.New(rand.NewPCG(seed, 0xa070))} }
+
+func (x extras) chance(p float64) bool { return x.rng.Float64() < p }
+
+func (x extras) between(lo, hi time.Duration) circlecitest.Duration {
+	return circlecitest.Duration(lo + time.Duration(x.rng.Int64N(int64(hi-lo)+1)))
+}
+
+// workflow may make w one CircleCI reruns by itself when it fails (or
+// declines to), and gives a held workflow its approval job.
+func (x extras) workflow(w *circlecitest.WorkflowSpec) {
+	if x.chance(0.25) {
+		w.MaxAutoReruns = 1 + x.rng.IntN(3)
+		w.AutoRerunDelay = x.between(200*time.Millisecond, 10*time.Second)
+		w.DeclineAutoReruns = x.chance(0.15)
+		for range 1 + x.rng.IntN(3) {
+			st := []string{"success", "failed", "failed", "error"}[x.rng.IntN(4)]
+			w.Reruns = append(w.Reruns, circlecitest.WorkflowSpec{Duration: x.between(time.Second, 5*time.Minute), Status: st})
+		}
+		w.Jobs = []circlecitest.JobSpec{{Name: "unit", Status: "failed"}, {Name: "lint", Status: "success"}}
+	}
+	if len(w.Steps) > 0 && w.Steps[0].Status == "on_hold" {
+		w.Jobs = append(w.Jobs, circlecitest.JobSpec{Name: "approve", Type: "approval", Status: "on_hold", Unnumbered: x.chance(0.3)})
+	}
+}
+
+// project places p at its own distance (so that no two targets' requests
+// arrive at the same instant, whose order the scheduler would choose), and
+// may give it errors: a pipeline that cannot run for its plan, or errors
+// beside the workflows it runs.
+func (x extras) project(p *circlecitest.Project) {
+	p.Latency = x.between(300*time.Microsecond, 3*time.Millisecond)
+	switch {
+	case x.chance(0.06):
+		p.Pipeline.Errors = []circlecitest.PipelineError{{Type: "plan", Message: "This organization has run out of credits."}}
+		p.Pipeline.ErrorsState, p.Pipeline.Workflows = "created", nil
+	case x.chance(0.04):
+		p.Pipeline.Errors = append(p.Pipeline.Errors, circlecitest.PipelineError{Type: "config-fetch", Message: "Could not fetch an orb."})
+		p.Pipeline.ErrorsState = "created"
+	}
+}
+
 func runSchedule(t *testing.T, seed uint64) {
 	s := draw(seed)
 	p := clitest.Cmdline(t, s.args...)
@@ -241,7 +333,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		// targets may have moved the shared clock on since.
 		var last time.Duration
 		for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"*") {
-			if q.Status == 200 && !q.Lost() && !q.Fault { // an answer the run got, and could read
+			if q.Status == 200 && !q.Lost() && !q.Mangled() { // an answer the run got, and could read
 				last = max(last, q.Served)
 			}
 		}
@@ -254,7 +346,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		if s.cancel && (strings.Contains(tr.Error, ": interrupted") || tr.Status == "timed-out") {
 			var listed []circleci.Workflow
 			for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"/workflow") {
-				if q.Status == 200 && !q.Lost() && !q.Fault { // an answer the run got, and could read
+				if q.Status == 200 && !q.Lost() && !q.Mangled() { // an answer the run got, and could read
 					listed = truthOf(t, r.Sim, tr.ID, q.Served).workflows
 				}
 			}
@@ -278,24 +370,27 @@ func runSchedule(t *testing.T, seed uint64) {
 // truth is what the simulator's timeline says of a pipeline at a moment.
 type truth struct {
 	state     string
+	errors    bool
 	workflows []circleci.Workflow // the newest of each name
+	due       map[string]bool     // runs CircleCI will rerun by itself, and has not yet
 }
 
 func truthOf(t *testing.T, s *circlecitest.Simulator, id string, at time.Duration) truth {
 	t.Helper()
-	state, all, ok := s.Truth(id, at)
+	pt, ok := s.Truth(id, at)
 	if !ok {
 		t.Fatalf("no pipeline %s", id)
 	}
 	newest := map[string]circlecitest.WorkflowTruth{}
-	for _, w := range all {
+	for _, w := range pt.Workflows {
 		if n, ok := newest[w.Name]; !ok || w.Created.After(n.Created) {
 			newest[w.Name] = w
 		}
 	}
-	tr := truth{state: state}
+	tr := truth{state: pt.State, errors: len(pt.Errors) > 0, due: map[string]bool{}}
 	for _, w := range newest {
 		tr.workflows = append(tr.workflows, circleci.Workflow{ID: w.ID, Name: w.Name, Status: w.Status, Tag: w.Tag})
+		tr.due[w.ID] = w.RerunDue
 	}
 	return tr
 }
@@ -305,6 +400,10 @@ func checkVerdict(t *testing.T, slug, status string, code int, tr truth, s sched
 	t.Helper()
 	has := func(sts ...string) bool {
 		return slices.ContainsFunc(tr.workflows, func(w circleci.Workflow) bool { return slices.Contains(sts, w.Status) })
+	}
+	// A failure CircleCI is about to rerun is not one.
+	final := func(sts ...string) bool {
+		return slices.ContainsFunc(tr.workflows, func(w circleci.Workflow) bool { return slices.Contains(sts, w.Status) && !tr.due[w.ID] })
 	}
 	real := slices.ContainsFunc(tr.workflows, func(w circleci.Workflow) bool { return w.Tag != "setup" })
 	wantCode := map[string]int{"success": 0, "no-workflows": 0, "triggered": 0, "failed": 1, "errored": 1, "timed-out": 8, "canceled": 6}
@@ -317,16 +416,16 @@ func checkVerdict(t *testing.T, slug, status string, code int, tr truth, s sched
 			t.Errorf("%s: success over %+v", slug, tr.workflows)
 		}
 	case "no-workflows":
-		if real {
-			t.Errorf("%s: no-workflows over %+v", slug, tr.workflows)
+		if real || tr.errors {
+			t.Errorf("%s: no-workflows over %+v, errors %v", slug, tr.workflows, tr.errors)
 		}
 	case "failed":
-		if !has("failed", "error", "unauthorized", "failing") {
-			t.Errorf("%s: failed over %+v", slug, tr.workflows)
+		if !final("failed", "error", "unauthorized", "failing") {
+			t.Errorf("%s: failed over %+v (CircleCI reruns %v)", slug, tr.workflows, tr.due)
 		}
 	case "errored":
-		if tr.state != "errored" {
-			t.Errorf("%s: errored, but the pipeline is %s", slug, tr.state)
+		if tr.state != "errored" && (real || !tr.errors) {
+			t.Errorf("%s: errored, but the pipeline is %s with errors %v and workflows %+v", slug, tr.state, tr.errors, tr.workflows)
 		}
 	case "on-hold":
 		if !has("on_hold") || s.onHold == "wait" {
