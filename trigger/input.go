@@ -65,44 +65,51 @@ func ParseParameters(s string) (Parameters, error) {
 		return nil, fmt.Errorf("parameters: key %q appears twice", dup)
 	}
 	p := make(Parameters, len(raw))
-	for k, v := range raw {
-		switch v := v.(type) {
+	var errs []error // every problem, in the order of the keys
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		switch v := raw[k].(type) {
 		case string, bool:
 			p[k] = v
 		case json.Number:
 			n, err := strconv.ParseInt(v.String(), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("parameters: %q is %s; CircleCI takes only integers, strings and booleans (quote it to send a string)", k, v)
+				errs = append(errs, fmt.Errorf("parameters: %q is %s; CircleCI takes only integers, strings and booleans (quote it to send a string)", k, v))
+				continue
 			}
 			p[k] = n
 		case nil:
-			return nil, fmt.Errorf("parameters: %q is null; leave it out to use the pipeline's default", k)
+			errs = append(errs, fmt.Errorf("parameters: %q is null; leave it out to use the pipeline's default", k))
 		default:
-			return nil, fmt.Errorf("parameters: %q is a nested %s; CircleCI takes only integers, strings and booleans", k, kindOf(v))
+			errs = append(errs, fmt.Errorf("parameters: %q is a nested %s; CircleCI takes only integers, strings and booleans", k, kindOf(v)))
 		}
 	}
-	return p, p.Check()
+	if err := errors.Join(append(errs, p.Check())...); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// Check applies the API's limits on count, key and value length.
+// Check applies the API's limits on count, key and value length, and
+// reports every problem.
 func (p Parameters) Check() error {
+	var errs []error
 	if len(p) > MaxParameters {
-		return fmt.Errorf("parameters: %d given, CircleCI takes at most %d", len(p), MaxParameters)
+		errs = append(errs, fmt.Errorf("parameters: %d given, CircleCI takes at most %d", len(p), MaxParameters))
 	}
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		if k == "" {
-			return errors.New("parameters: a key is empty")
+			errs = append(errs, errors.New("parameters: a key is empty"))
 		}
 		if n := utf8.RuneCountInString(k); n > MaxKeyLength {
-			return fmt.Errorf("parameters: key %.20q… is %d characters long, CircleCI takes at most %d", k, n, MaxKeyLength)
+			errs = append(errs, fmt.Errorf("parameters: key %.20q… is %d characters long, CircleCI takes at most %d", k, n, MaxKeyLength))
 		}
 		if s, ok := p[k].(string); ok {
 			if n := utf8.RuneCountInString(s); n > MaxValueLength {
-				return fmt.Errorf("parameters: value of %q is %d characters long, CircleCI takes at most %d", k, n, MaxValueLength)
+				errs = append(errs, fmt.Errorf("parameters: value of %q is %d characters long, CircleCI takes at most %d", k, n, MaxValueLength))
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Merge returns base with over's entries on top; neither is changed.

@@ -41,8 +41,7 @@ func (c *Command) Run(ctx context.Context, args []string) exit.Code {
 	case errors.Is(err, config.ErrHelp):
 		return exit.OK
 	case err != nil:
-		o.fail(err)
-		return exit.BadInput
+		return o.invalid(cfg, err)
 	case cfg.Version:
 		fmt.Fprintf(o.results, "circleci-trigger %s\n", c.Version)
 		return exit.OK

@@ -77,7 +77,7 @@ func (o *output) configure(cfg config.Config) {
 		o.results = o.log
 	}
 	o.urls = circleci.NewWebURLs(cfg.Host)
-	o.printer = &report.Printer{Log: o.log, URLs: o.urls, Fanout: cfg.Fanout}
+	o.printer = &report.Printer{Log: o.log, Results: o.results, URLs: o.urls, Fanout: cfg.Fanout}
 	if o.commands != nil {
 		o.printer.Warn = func(msg string) { o.commands.Warningf("%s", msg) }
 	}
@@ -117,10 +117,13 @@ func (o *output) finish(cfg config.Config, outs []fanout.Outcome) exit.Code {
 		fmt.Fprintln(o.results)
 		report.Table(o.results, outs, o.urls, cfg.Fanout)
 	}
-	res := report.Summarize(outs, o.urls, cfg.Fanout)
+	if cfg.Artifacts {
+		fmt.Fprintln(o.results)
+		report.ArtifactsTable(o.results, outs, cfg.Fanout)
+	}
+	res := report.Summarize(outs, o.urls, report.Asked{Fanout: cfg.Fanout, Attempts: cfg.RetryFailed > 0, Artifacts: cfg.Artifacts})
 	if cfg.JSON {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		fmt.Fprintf(o.stdout, "%s\n", b)
+		o.json(res)
 	}
 	if o.commands != nil {
 		if o.env.Outputs != "" {
@@ -145,6 +148,22 @@ func (o *output) finish(cfg config.Config, outs []fanout.Outcome) exit.Code {
 		}
 	}
 	return report.Worst(outs)
+}
+
+// json prints the outputs as one JSON object on stdout.
+func (o *output) json(res report.Result) {
+	b, _ := json.MarshalIndent(res, "", "  ")
+	fmt.Fprintf(o.stdout, "%s\n", b)
+}
+
+// invalid reports bad input: the problems, and with --json the object
+// that says so.
+func (o *output) invalid(cfg config.Config, err error) exit.Code {
+	o.fail(err)
+	if cfg.JSON {
+		o.json(report.Invalid(err))
+	}
+	return exit.BadInput
 }
 
 // fail reports an error, one line at a time.

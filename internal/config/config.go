@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +116,7 @@ func (e *InputError) Error() string {
 // environment; usage receives --help. Problems are returned together as
 // an *InputError.
 func (e Environment) Load(args []string, getenv func(string) string, usage io.Writer, version string) (Config, error) {
-	c := Config{Environment: e}
+	c := Config{Environment: e, JSON: jsonAsked(args, getenv)} // even when the flags cannot be read
 	in := inputs{surface: e.Surface}
 	fs := in.flagSet()
 	if err := parseArgs(fs, args, usage, version); err != nil {
@@ -151,6 +153,25 @@ func (e Environment) Load(args []string, getenv func(string) string, usage io.Wr
 		return c, &InputError{flat}
 	}
 	return c, nil
+}
+
+// jsonAsked tells whether the run asks for --json, read without the
+// other flags (which may not parse): on the command line, or from the
+// environment.
+func jsonAsked(args []string, getenv func(string) string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, v, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "json" && strings.HasPrefix(a, "-") {
+			b, err := strconv.ParseBool(v)
+			return !hasValue || (err == nil && b)
+		}
+	}
+	v, _ := lookup(getenv)("json")
+	b, _ := strconv.ParseBool(v)
+	return b
 }
 
 // parseArgs parses the command line: --help prints the usage.
@@ -230,8 +251,18 @@ func usageError(err error) error {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		return fmt.Errorf("unknown flag --%s (see --help)", strings.TrimLeft(name, "-"))
 	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("--%s needs a value (see --help)", strings.TrimLeft(name, "-"))
+	}
+	// The flag package's own words, spelled as the user typed the flag:
+	// "invalid value "x" for flag -name: why".
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("--%s %s: %s (see --help)", m[2], m[1], m[3])
+	}
 	return fmt.Errorf("%s (see --help)", msg)
 }
+
+var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-+([\w-]+): (?:parse error)?(.*)$`)
 
 // lookup reads an input that was not given as a flag: the Action's input
 // (INPUT_PROJECT-SLUG as the runner names it, or INPUT_PROJECT_SLUG as
@@ -343,11 +374,12 @@ func (in *inputs) single(set map[string]bool, getenv func(string) string) (trigg
 	r := trigger.Request{Branch: in.branch, Tag: in.tag, Parameters: params, DefinitionID: in.definitionID}
 	slugText := firstNonEmpty(in.projectSlug, cur.slug)
 	if slugText == "" {
-		return r, errors.Join(perr, errors.New("no project-slug: give one, like gh/acme/api (it defaults to the current repository only on GitHub and CircleCI)"))
+		// Every other problem is told too.
+		return r, errors.Join(perr, errors.New("no project-slug: give one, like gh/acme/api (it defaults to the current repository only on GitHub and CircleCI)"), r.Validate())
 	}
 	slug, err := parseSlug(slugText)
 	if err != nil {
-		return r, errors.Join(perr, err)
+		return r, errors.Join(perr, err, r.Validate())
 	}
 	r.Slug = slug
 	switch {

@@ -175,7 +175,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate targets", []string{"--targets", `[{"project-slug":"gh/a/c"},{"project-slug":"gh/a/c"}]`}, nil, "same as targets[0]"},
 		{"stray argument", []string{"--project-slug", "gh/a/b", "deploy"}, nil, `unexpected argument "deploy"`},
 		{"unknown flag", []string{"--project", "gh/a/b"}, nil, "unknown flag --project (see --help)"},
-		{"bad param", []string{"--project-slug", "gh/a/b", "--param", "deploy"}, nil, `"deploy" is not key=value`},
+		{"bad param", []string{"--project-slug", "gh/a/b", "--param", "deploy"}, nil, `--param "deploy": not key=value`},
 		{"param not a JSON string", []string{"--project-slug", "gh/a/b", "--param", `env="prod`}, nil, "is not a JSON string"},
 		{"gha-parameters", []string{"--project-slug", "gh/a/b", "--gha-parameters", "yes"}, nil, `gha-parameters: "yes" is not auto, true or false`},
 		{"no token in the Action", nil, map[string]string{"CIRCLE_TOKEN": "", "CIRCLECI_TRIGGER_SURFACE": "action", "INPUT_PROJECT_SLUG": "gh/a/b"}, "set the token input"},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -123,7 +124,7 @@ func (p *paramList) String() string { return "" }
 func (p *paramList) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
-		return fmt.Errorf("%q is not key=value", s)
+		return errors.New("not key=value")
 	}
 	val, err := ParseParamValue(v)
 	if err != nil {

@@ -122,7 +122,7 @@ func parseTarget(m json.RawMessage, base trigger.Parameters) (trigger.Request, e
 	return r, nil
 }
 
-var secondsRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+var secondsRE = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
 
 // ParseDuration reads a Go duration ("90s", "1h30m") or plain seconds
 // ("90"). It must be positive and at most a week.

@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 	"github.com/circleci-trigger/circleci-trigger/internal/fanout"
@@ -80,8 +82,8 @@ func failedJobs(o fanout.Outcome, w circleci.Workflow, slug string, urls circlec
 	return out
 }
 
-func attempts(o fanout.Outcome, urls circleci.WebURLs) []AttemptOut {
-	var out []AttemptOut
+func attempts(o fanout.Outcome, urls circleci.WebURLs) *[]AttemptOut {
+	out := []AttemptOut{}
 	slug := o.Pipeline.ProjectSlugOr(o.Request.Slug.String())
 	for i, a := range attemptsOf(o) {
 		ao := AttemptOut{Attempt: i + 1, Status: a.Status, Workflows: []WorkflowOut{}, Reran: a.Reran}
@@ -90,7 +92,7 @@ func attempts(o fanout.Outcome, urls circleci.WebURLs) []AttemptOut {
 		}
 		out = append(out, ao)
 	}
-	return out
+	return &out
 }
 
 func rerun(o fanout.Outcome) *RerunOut {
@@ -102,9 +104,6 @@ func rerun(o fanout.Outcome) *RerunOut {
 }
 
 func artifacts(o fanout.Outcome, target string) *[]ArtifactOut {
-	if o.Details.Artifacts == nil {
-		return nil
-	}
 	out := []ArtifactOut{}
 	for _, a := range o.Details.Artifacts {
 		out = append(out, ArtifactOut{Target: target, Workflow: a.Workflow, Job: a.Job, Path: a.Path, URL: a.URL})
@@ -157,6 +156,32 @@ func testName(t circleci.Test) string {
 	return t.Name + " (" + where + ")"
 }
 
+// ArtifactsTable lists the artifacts of every job: workflow, job, path and
+// URL (a fan-out's target first).
+func ArtifactsTable(w io.Writer, outs []fanout.Outcome, fanout bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "WORKFLOW\tJOB\tARTIFACT\tURL"
+	if fanout {
+		head = "TARGET\t" + head
+	}
+	fmt.Fprintln(tw, head)
+	n := 0
+	for _, o := range outs {
+		for _, a := range o.Details.Artifacts {
+			n++
+			cells := []string{a.Workflow, a.Job, a.Path, a.URL}
+			if fanout {
+				cells = append([]string{o.Label}, cells...)
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(tw, "(no artifact)")
+	}
+	tw.Flush()
+}
+
 // artifactsMarkdown lists the artifacts in the job summary, at most 50.
 func artifactsMarkdown(outs []fanout.Outcome, fanout bool) string {
 	var b strings.Builder
@@ -203,7 +228,7 @@ func (p *Printer) reran(o fanout.Outcome) {
 		what = "rerun with jobs " + strings.Join(r.Jobs, ", ")
 	}
 	slug := o.Pipeline.ProjectSlugOr(r.Workflow.ProjectSlug)
-	p.line(o.Label, "Workflow %s of pipeline #%d %s: %s", r.Workflow.Name, o.Pipeline.Number, what,
+	p.result(o.Label, "Workflow %s of pipeline #%d %s: %s", r.Workflow.Name, o.Pipeline.Number, what,
 		p.URLs.Workflow(slug, o.Pipeline.Number, r.NewID))
 }
 

@@ -22,9 +22,12 @@ import (
 // Printer writes human lines. It is safe for concurrent use by the
 // targets of a fan-out.
 type Printer struct {
-	Log    io.Writer // progress and warnings
-	URLs   circleci.WebURLs
-	Fanout bool // prefix lines with the target
+	Log io.Writer // progress and warnings
+	// Results takes the trigger line (the pipeline's URL, a script's
+	// result); nil: Log.
+	Results io.Writer
+	URLs    circleci.WebURLs
+	Fanout  bool // prefix lines with the target
 	// Warn, when set, shows warnings (GitHub: as ::warning:: annotations);
 	// else they are lines of Log.
 	Warn func(msg string)
@@ -32,13 +35,24 @@ type Printer struct {
 	mu sync.Mutex
 }
 
-func (p *Printer) line(label, format string, args ...any) {
+func (p *Printer) line(label, format string, args ...any) { p.to(p.Log, label, format, args...) }
+
+// result writes a line of the results.
+func (p *Printer) result(label, format string, args ...any) {
+	w := p.Results
+	if w == nil {
+		w = p.Log
+	}
+	p.to(w, label, format, args...)
+}
+
+func (p *Printer) to(w io.Writer, label, format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.Fanout {
-		fmt.Fprintf(p.Log, "[%s] ", label)
+		fmt.Fprintf(w, "[%s] ", label)
 	}
-	fmt.Fprintf(p.Log, format+"\n", args...)
+	fmt.Fprintf(w, format+"\n", args...)
 }
 
 // Triggered reports a new pipeline, or CircleCI's reason for creating none,
@@ -49,7 +63,7 @@ func (p *Printer) Triggered(o fanout.Outcome) {
 		return
 	}
 	if o.Trigger.NotCreated != "" {
-		p.line(o.Label, "CircleCI created no pipeline for %s on %s: %s", o.Request.Slug, o.Request.Ref(), o.Trigger.NotCreated)
+		p.result(o.Label, "CircleCI created no pipeline for %s on %s: %s", o.Request.Slug, o.Request.Ref(), o.Trigger.NotCreated)
 		return
 	}
 	pl := o.Pipeline
@@ -57,7 +71,7 @@ func (p *Printer) Triggered(o fanout.Outcome) {
 	if o.Trigger.Adopted {
 		how = "triggered (found after a lost answer)"
 	}
-	p.line(o.Label, "Pipeline #%d of %s on %s %s: %s", pl.Number, o.Request.Slug, o.Request.Ref(), how, p.URLs.Pipeline(pl.ProjectSlugOr(o.Request.Slug.String()), pl.Number))
+	p.result(o.Label, "Pipeline #%d of %s on %s %s: %s", pl.Number, o.Request.Slug, o.Request.Ref(), how, p.URLs.Pipeline(pl.ProjectSlugOr(o.Request.Slug.String()), pl.Number))
 }
 
 // Progress reports one change while waiting.
@@ -138,7 +152,7 @@ func Table(w io.Writer, outs []fanout.Outcome, urls circleci.WebURLs, fanout boo
 // then the table.
 func Markdown(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) string {
 	var b strings.Builder
-	status := Summarize(outs, urls, fanout).Status
+	status := Summarize(outs, urls, Asked{Fanout: fanout}).Status
 	switch {
 	case fanout || len(outs) == 0:
 		n := 0
@@ -303,36 +317,48 @@ type RunOut struct {
 }
 
 // Result is the outputs of one target; the top level of --json and of the
-// Action's outputs is the same object for a single target.
+// Action's outputs is the same object for a single target. Its keys are
+// the same in every outcome: a value it has not is "", null or [], and
+// what a run asked for besides (attempts, rerun, artifacts, results) is
+// there whatever came of it.
 type Result struct {
-	ProjectSlug string        `json:"project-slug,omitempty"`
-	Branch      string        `json:"branch,omitempty"`
-	Tag         string        `json:"tag,omitempty"`
-	ID          string        `json:"id"`
-	Number      int64         `json:"number,omitempty"`
-	State       string        `json:"state"`
-	CreatedAt   string        `json:"created_at"`
-	URL         string        `json:"url"`
-	Status      string        `json:"status"`
-	Workflows   []WorkflowOut `json:"workflows"`
-	ExitCode    *exit.Code    `json:"exit_code,omitempty"`
-	Error       string        `json:"error,omitempty"`
-	Message     string        `json:"message,omitempty"` // why no pipeline was created
-	Attempts    []AttemptOut  `json:"attempts,omitempty"`
-	Rerun       *RerunOut     `json:"rerun,omitempty"`
-	// Artifacts is set (maybe empty) when they were asked for.
-	Artifacts *[]ArtifactOut `json:"artifacts,omitempty"`
-	Results   []Result       `json:"results,omitempty"`
+	ProjectSlug string         `json:"project-slug,omitempty"` // a fan-out's targets
+	Branch      string         `json:"branch,omitempty"`
+	Tag         string         `json:"tag,omitempty"`
+	ID          string         `json:"id"`
+	Number      *int64         `json:"number"` // null: no pipeline
+	State       string         `json:"state"`
+	CreatedAt   string         `json:"created_at"`
+	URL         string         `json:"url"`
+	Status      string         `json:"status"`
+	Workflows   []WorkflowOut  `json:"workflows"`
+	ExitCode    exit.Code      `json:"exit_code"`
+	Error       string         `json:"error"`
+	Message     string         `json:"message"` // why no pipeline was created
+	Attempts    *[]AttemptOut  `json:"attempts,omitempty"`
+	Rerun       *RerunOut      `json:"rerun,omitempty"`
+	Artifacts   *[]ArtifactOut `json:"artifacts,omitempty"`
+	Results     *[]Result      `json:"results,omitempty"`
 }
 
-func result(o fanout.Outcome, urls circleci.WebURLs) Result {
-	r := Result{Status: o.Status(), Workflows: []WorkflowOut{}, Message: o.Trigger.NotCreated}
+// Asked are the outputs a run asked for besides those of every run.
+type Asked struct {
+	Fanout    bool // results
+	Attempts  bool // retry-failed
+	Artifacts bool
+}
+
+func result(o fanout.Outcome, urls circleci.WebURLs, asked Asked) Result {
+	r := Result{Status: o.Status(), Workflows: []WorkflowOut{}, Message: o.Trigger.NotCreated, ExitCode: o.Code}
 	if o.Err != nil {
 		r.Error = oneLine(o.Err.Error())
 	}
 	if p := o.Pipeline; p.ID != "" {
 		slug := p.ProjectSlugOr(o.Request.Slug.String())
-		r.ID, r.Number, r.State, r.URL = p.ID, p.Number, p.State, urls.Pipeline(slug, p.Number)
+		r.ID, r.State, r.URL = p.ID, p.State, urls.Pipeline(slug, p.Number)
+		if p.Number != 0 {
+			r.Number = &p.Number
+		}
 		if !p.CreatedAt.IsZero() {
 			r.CreatedAt = p.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z")
 		}
@@ -347,35 +373,48 @@ func result(o fanout.Outcome, urls circleci.WebURLs) Result {
 			}
 		}
 	}
-	r.Attempts, r.Rerun, r.Artifacts = attempts(o, urls), rerun(o), artifacts(o, "")
+	r.Rerun = rerun(o)
+	if asked.Attempts {
+		r.Attempts = attempts(o, urls)
+	}
+	if asked.Artifacts {
+		r.Artifacts = artifacts(o, "")
+	}
 	return r
 }
 
+// Invalid is the outputs of a run refused for bad input: nothing was sent.
+func Invalid(err error) Result {
+	return Result{Status: StatusBadInput, Workflows: []WorkflowOut{}, ExitCode: exit.BadInput,
+		Error: strings.Join(strings.Split(err.Error(), "\n"), "; ")}
+}
+
+// StatusBadInput is the status of a run refused for bad input.
+const StatusBadInput = "bad-input"
+
 // Summarize builds the outputs. A fan-out has its targets under results,
-// each with its exit code, and the most severe status at the top.
-func Summarize(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) Result {
-	if !fanout {
-		return result(outs[0], urls)
+// each with its exit code, and at the top the most severe exit code, with
+// the status and error of the first target that has it.
+func Summarize(outs []fanout.Outcome, urls circleci.WebURLs, asked Asked) Result {
+	if !asked.Fanout {
+		return result(outs[0], urls, asked)
 	}
-	top := Result{Workflows: []WorkflowOut{}, Results: []Result{}}
+	top := Result{Workflows: []WorkflowOut{}, Results: &[]Result{}, ExitCode: Worst(outs)}
 	if len(outs) == 0 {
 		top.Status = StatusNoTargets
 	}
-	worst := Worst(outs)
+	if asked.Artifacts {
+		top.Artifacts = &[]ArtifactOut{}
+	}
 	for _, o := range outs {
-		r := result(o, urls)
+		r := result(o, urls, asked)
 		r.ProjectSlug, r.Branch, r.Tag = o.Request.Slug.String(), o.Request.Branch, o.Request.Tag
-		code := o.Code
-		r.ExitCode = &code
-		top.Results = append(top.Results, r)
-		if a := artifacts(o, o.Label); a != nil {
-			if top.Artifacts == nil {
-				top.Artifacts = &[]ArtifactOut{}
-			}
-			*top.Artifacts = append(*top.Artifacts, *a...)
+		*top.Results = append(*top.Results, r)
+		if top.Artifacts != nil {
+			*top.Artifacts = append(*top.Artifacts, *artifacts(o, o.Label)...)
 		}
-		if code == worst && top.Status == "" {
-			top.Status = r.Status
+		if o.Code == top.ExitCode && top.Status == "" {
+			top.Status, top.Error = r.Status, r.Error
 		}
 	}
 	return top
@@ -397,12 +436,16 @@ func Worst(outs []fanout.Outcome) exit.Code {
 // Outputs are the GitHub Action outputs, as strings.
 func (r Result) Outputs() [][2]string {
 	wf, _ := json.Marshal(r.Workflows)
+	number := ""
+	if r.Number != nil {
+		number = strconv.FormatInt(*r.Number, 10)
+	}
 	out := [][2]string{
-		{"id", r.ID}, {"number", num(r.Number)}, {"state", r.State}, {"created_at", r.CreatedAt},
+		{"id", r.ID}, {"number", number}, {"state", r.State}, {"created_at", r.CreatedAt},
 		{"url", r.URL}, {"status", r.Status}, {"workflows", string(wf)},
 	}
 	if r.Results != nil {
-		res, _ := json.Marshal(r.Results)
+		res, _ := json.Marshal(*r.Results)
 		out = append(out, [2]string{"results", string(res)})
 	}
 	if r.Artifacts != nil {
@@ -410,11 +453,4 @@ func (r Result) Outputs() [][2]string {
 		out = append(out, [2]string{"artifacts", string(a)})
 	}
 	return out
-}
-
-func num(n int64) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.FormatInt(n, 10)
 }

@@ -102,7 +102,7 @@ func TestMarkdownEscapesAndLinks(t *testing.T) {
 }
 
 func TestOutputsOfAFanout(t *testing.T) {
-	res := Summarize(failedFanout(), urls, true)
+	res := Summarize(failedFanout(), urls, Asked{Fanout: true})
 	// 5 (the web project is not found) outranks 1 (api failed): the exit codes' severity order.
 	if res.Status != "not-triggered" {
 		t.Errorf("top status %q, want the most severe target's, not-triggered", res.Status)
@@ -138,7 +138,7 @@ func TestOutputsOfAFanout(t *testing.T) {
 func TestOutputsOfOnePipeline(t *testing.T) {
 	o := failedFanout()[0]
 	o.Err, o.Wait.Status = nil, wait.StatusSuccess
-	outs := outputMap(Summarize([]fanout.Outcome{o}, urls, false))
+	outs := outputMap(Summarize([]fanout.Outcome{o}, urls, Asked{}))
 	want := map[string]string{
 		"id": "p-1", "number": "7", "state": "created", "created_at": "2026-11-22T10:00:00.000Z",
 		"url": "https://app.circleci.com/pipelines/github/acme/api/7", "status": "success",
