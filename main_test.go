@@ -7,6 +7,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -30,11 +32,28 @@ func TestVersionOfABuild(t *testing.T) {
 	}
 }
 
-// A host that refuses connections, over a real network.
-func TestUnreachableHost(t *testing.T) {
+// A wrong address, over a real network, is told within seconds, naming
+// the address and the likely fix: a port nothing listens on, and a plain
+// HTTP server asked for HTTPS (a bare host name means https).
+func TestWrongAddress(t *testing.T) {
 	t.Parallel()
-	r := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--timeout", "3s").With("CIRCLE_HOST", "http://127.0.0.1:1").Real().Run()
-	r.Expect(t, 4, "cannot connect", "gave up after")
+	plain := httptest.NewServer(http.NotFoundHandler())
+	defer plain.Close()
+	addr := strings.TrimPrefix(plain.URL, "http://")
+	for _, tc := range []struct {
+		host string
+		want []string
+	}{
+		{"http://127.0.0.1:1", []string{"cannot connect to 127.0.0.1:1 for 5s", "check the host"}},
+		{addr, []string{addr + " answers plain HTTP, not HTTPS: use http://" + addr}},
+	} {
+		start := time.Now()
+		r := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait").With("CIRCLE_HOST", tc.host).Real().Run()
+		r.Expect(t, 4, tc.want...)
+		if took := time.Since(start); took > 15*time.Second {
+			t.Errorf("%s: told after %s", tc.host, took)
+		}
+	}
 }
 
 func TestSignalWhileTheTriggerIsInFlight(t *testing.T) {

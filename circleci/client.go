@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -63,7 +64,9 @@ type Client struct {
 	http *http.Client
 
 	mu          sync.Mutex
-	pausedUntil time.Time // shared rate-limit pause, set by 429s
+	pausedUntil time.Time   // shared rate-limit pause, set by 429s
+	first       time.Time   // when the first request was sent
+	reached     atomic.Bool // an answer came from the host
 
 	budget budget // shared by every request: under the announced rate limit
 }
@@ -403,8 +406,10 @@ func (c *Client) roundTrip(ctx context.Context, r request, expired error) (*http
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
+	c.firstTry()
 	resp, err := c.http.Do(req)
 	if err == nil {
+		c.reached.Store(true)
 		return resp, nil
 	}
 	var re *RedirectError
@@ -414,7 +419,7 @@ func (c *Client) roundTrip(ctx context.Context, r request, expired error) (*http
 	case errors.As(err, &re):
 		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, re)
 	}
-	err, permanent := scrub(err)
+	err, permanent := c.scrub(err, req.URL.Host)
 	return nil, &NetError{Method: r.method, Path: r.path, Sent: sent, Permanent: permanent, Err: err}
 }
 
@@ -430,7 +435,7 @@ func (c *Client) read(ctx context.Context, r request, resp *http.Response, expir
 		if ctx.Err() != nil {
 			return answer{}, late(ctx, r, true, expired)
 		}
-		err, _ := scrub(err)
+		err, _ := c.scrub(err, resp.Request.URL.Host)
 		return answer{}, &NetError{Method: r.method, Path: r.path, Sent: true, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
 	ok := resp.StatusCode/100 == 2
@@ -459,10 +464,13 @@ func (c *Client) read(ctx context.Context, r request, resp *http.Response, expir
 
 // scrub keeps the request URL out of a transport error: net/http puts it in
 // *url.Error, and a URL must never carry anything secret, but a path full
-// of escapes makes the message hard to read for no gain. It also tells
+// of escapes makes the message hard to read for no gain. It names the
+// address (host) where the fault is likely the address's. It also tells
 // errors that sending again cannot mend: an unknown host, an untrusted
-// certificate.
-func scrub(err error) (error, bool) {
+// certificate, a plain-HTTP server asked for HTTPS, and a host that has
+// refused every connection for FirstContact without ever answering (a
+// host that answered before and refuses now is having an outage).
+func (c *Client) scrub(err error, host string) (error, bool) {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -472,20 +480,52 @@ func scrub(err error) (error, bool) {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
+	var op *net.OpError
 	switch {
 	case errors.As(err, &dns) && dns.IsNotFound:
 		return fmt.Errorf("no such host %s: check the host", dns.Name), true
 	case errors.As(err, &cert), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Errorf("%w: check the host (a CircleCI server with a private CA needs its certificate in the system's trust store, or in SSL_CERT_FILE)", err), true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return fmt.Errorf("cannot connect: %w", op.Err), false
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		fix := "check the host and port: CircleCI answers HTTPS"
+		if loopback(host) {
+			fix = "use http://" + host
+		}
+		return fmt.Errorf("%s answers plain HTTP, not HTTPS: %s", host, fix), true
+	case errors.As(err, &op) && op.Op == "dial":
+		never := !c.reached.Load() && c.now().Sub(c.firstTry()) >= FirstContact
+		if never {
+			return fmt.Errorf("cannot connect to %s for %s (%w): check the host, and that it is up", host, FirstContact, op.Err), true
+		}
+		return fmt.Errorf("cannot connect to %s: %w", host, op.Err), false
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("connection closed before a complete answer"), false
 	}
 	return err, false
+}
+
+// FirstContact is how long a host that never answered may refuse
+// connections before the client takes its address for wrong.
+const FirstContact = 5 * time.Second
+
+// firstTry is when the client first sent a request, on its clock.
+func (c *Client) firstTry() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first.IsZero() {
+		c.first = c.now()
+	}
+	return c.first
+}
+
+// loopback tells a host of this machine (host, or host:port).
+func loopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // redact removes the token from an error's text, which may quote what the
