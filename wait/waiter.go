@@ -484,10 +484,24 @@ func (w *waiter) stop(kind error) error {
 	case ErrStopped:
 		w.res.Status = StatusRunning
 	}
+	pending := w.pending()
 	if w.o.CancelOnExit && kind != ErrStopped {
 		w.res.Canceled = Cancel(context.Background(), w.c, w.res.Pipeline, w.res.Workflows, w.o.CancelGrace, w.o.Logf)
+		if len(w.res.Canceled) > 0 {
+			w.reread()
+		}
 	}
-	return &stopError{kind: kind, pending: w.pending()}
+	return &stopError{kind: kind, pending: pending}
+}
+
+// reread reads the workflows once more, best effort and briefly, so that
+// the result shows what CircleCI says after the cancels.
+func (w *waiter) reread() {
+	ctx, cancel := context.WithTimeout(context.Background(), lastLook)
+	defer cancel()
+	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil {
+		w.res.Workflows, w.res.Earlier = latest(w.markSetup(only(all, w.o.Only)))
+	}
 }
 
 // pending names what the wait is waiting for.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
 	"github.com/circleci-trigger/circleci-trigger/internal/clitest"
@@ -109,5 +110,27 @@ func TestOneWordingPerMistake(t *testing.T) {
 	r.Expect(t, 2, `--param "deploy": not key=value`)
 	if strings.Contains(r.Stderr, " -param") {
 		t.Errorf("a flag spelled with one dash:\n%s", r.Stderr)
+	}
+}
+
+// After a stop that canceled workflows, the table and the workflows
+// output show what CircleCI says then, not the last poll.
+func TestFinalPictureAfterACancel(t *testing.T) {
+	t.Parallel()
+	p := clitest.Cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit", "--json")
+	p.Scenario = clitest.SlowWorld()
+	p.InterruptOn = func(q circlecitest.Request) bool { return q.At > 10*time.Second }
+	r := p.Run()
+	clitest.CanceledAll(t, r, 3)
+	out, _ := keysOf(t, r.Stdout)
+	for _, w := range out["workflows"].([]any) {
+		if st := w.(map[string]any)["status"]; st != "canceled" {
+			t.Errorf("workflow %v is %v in the output", w.(map[string]any)["name"], st)
+		}
+	}
+	_, table, _ := strings.Cut(r.Stderr, "WORKFLOW")
+	table, _, _ = strings.Cut(table, "warning:")
+	if strings.Contains(table, "running") || strings.Count(table, "canceled  ") != 3 {
+		t.Errorf("the table shows the last poll:\n%s", table)
 	}
 }
