@@ -300,7 +300,8 @@ func TestTokenNeverLeaks(t *testing.T) {
 
 // A plain run: step on GitHub (GITHUB_ACTIONS=true, not the action) is a
 // CLI: --json puts exactly one JSON object on stdout, no workflow command
-// and no token is printed, and no output file is written.
+// and no token is printed, and no output file is written; the job summary
+// is, as wherever GitHub gives a summary file.
 func TestRunStepOnGitHubIsACLI(t *testing.T) {
 	t.Parallel()
 	p := clitest.Cmdline(t, "--project-slug", "gh/acme/api", "--wait", "--json").With("GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "acme/api",
@@ -310,7 +311,10 @@ func TestRunStepOnGitHubIsACLI(t *testing.T) {
 	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &out) != nil || out["status"] != "success" {
 		t.Fatalf("exit %d, stdout:\n%s", r.Code, r.Stdout)
 	}
-	if strings.Contains(r.Stdout+r.Stderr, "::") || strings.Contains(r.Stdout+r.Stderr, clitest.Token) || len(r.Outputs) != 0 || r.Summary != "" {
+	if strings.Contains(r.Stdout+r.Stderr, "::") || strings.Contains(r.Stdout+r.Stderr+r.Summary, clitest.Token) || len(r.Outputs) != 0 {
 		t.Errorf("a run: step printed workflow commands or wrote outputs:\n%s\n%s\n%v", r.Stdout, r.Stderr, r.Outputs)
+	}
+	if !strings.Contains(r.Summary, "[#1 of gh/acme/api]") {
+		t.Errorf("a run: step wrote no job summary:\n%s", r.Summary)
 	}
 }

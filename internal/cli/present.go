@@ -83,8 +83,9 @@ func (o *output) configure(cfg config.Config) {
 	}
 }
 
-// summary tells whether a job summary is written.
-func (o *output) summary() bool { return o.commands != nil && o.env.Summary != "" }
+// summary tells whether a job summary is written: wherever GitHub gives a
+// summary file, in the Action or in a run: step.
+func (o *output) summary() bool { return o.env.Summary != "" }
 
 // chart tells whether the summary has a chart of the jobs, which needs
 // every job listed.
@@ -125,16 +126,14 @@ func (o *output) finish(cfg config.Config, outs []fanout.Outcome) exit.Code {
 	if cfg.JSON {
 		o.json(res)
 	}
-	if o.commands != nil {
-		if o.env.Outputs != "" {
-			if err := writeOutputs(o.env.Outputs, res.Outputs(), o.redact); err != nil {
-				o.fail(fmt.Errorf("write the outputs: %w", err))
-			}
+	if o.commands != nil && o.env.Outputs != "" {
+		if err := writeOutputs(o.env.Outputs, res.Outputs(), o.redact); err != nil {
+			o.fail(fmt.Errorf("write the outputs: %w", err))
 		}
-		if o.summary() && (cfg.Wait || cfg.Fanout) {
-			if err := appendFile(o.env.Summary, o.redact(report.Markdown(outs, o.urls, cfg.Fanout))+"\n"); err != nil {
-				o.fail(fmt.Errorf("write the job summary: %w", err))
-			}
+	}
+	if o.summary() && (cfg.Wait || cfg.Fanout) {
+		if err := appendFile(o.env.Summary, o.redact(report.Markdown(outs, o.urls, cfg.Fanout))+"\n"); err != nil {
+			o.fail(fmt.Errorf("write the job summary: %w", err))
 		}
 	}
 	for _, oc := range outs {

@@ -300,33 +300,60 @@ type mermaidTask struct {
 	Crit, Milestone   bool
 }
 
-// mermaid parses a chart with Mermaid's own parser (tools/mermaid-check).
+// mermaid parses a chart with Mermaid's own parser.
 func mermaid(t *testing.T, chart string) []mermaidTask {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if _, err2 := os.Stat("tools/mermaid-check/node_modules/mermaid"); err != nil || err2 != nil {
-		if os.Getenv("CIRCLECI_TRIGGER_REQUIRE_MERMAID") != "" {
-			t.Fatalf("Mermaid is required: node %v, %v", err, err2)
-		}
-		t.Skip("the chart is not parsed: it needs node and Mermaid (cd tools/mermaid-check && npm ci)")
-	}
-	cmd := exec.Command(node, "check.mjs")
-	cmd.Dir = "tools/mermaid-check"
-	cmd.Stdin = strings.NewReader(chart)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("Mermaid refuses the chart: %v\n%s\n%s", err, stderr.String(), chart)
-	}
 	var res struct {
 		Type  string
 		Tasks []mermaidTask
 	}
-	if err := json.Unmarshal(out, &res); err != nil || res.Type != "gantt" {
-		t.Fatalf("Mermaid: %s (%v)", out, err)
+	if err := json.Unmarshal(summaryCheck(t, "mermaid.mjs", chart), &res); err != nil || res.Type != "gantt" {
+		t.Fatalf("Mermaid: %+v (%v)", res, err)
 	}
 	return res.Tasks
+}
+
+// rendered is Markdown as a reader sees it: its tables' cells and its
+// links.
+type rendered struct {
+	Tables []struct {
+		Header []string
+		Rows   [][]string
+	}
+	Links []struct{ Text, Href string }
+}
+
+// markdown renders a job summary with a Markdown parser (markdown-it).
+func markdown(t *testing.T, text string) rendered {
+	t.Helper()
+	var r rendered
+	if err := json.Unmarshal(summaryCheck(t, "markdown.mjs", text), &r); err != nil {
+		t.Fatalf("markdown-it: %v", err)
+	}
+	return r
+}
+
+// summaryCheck runs a script of tools/summary-check on input, with node.
+func summaryCheck(t *testing.T, script, input string) []byte {
+	t.Helper()
+	const dir = "../../tools/summary-check"
+	node, err := exec.LookPath("node")
+	if _, err2 := os.Stat(dir + "/node_modules/mermaid"); err != nil || err2 != nil {
+		if os.Getenv("CIRCLECI_TRIGGER_REQUIRE_SUMMARY_CHECK") != "" {
+			t.Fatalf("the summary's parsers are required: node %v, %v", err, err2)
+		}
+		t.Skip("the summary is not parsed: it needs node, then: cd tools/summary-check && npm ci")
+	}
+	cmd := exec.Command(node, script)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(input)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s refuses it: %v\n%s\n%s", script, err, stderr.String(), input)
+	}
+	return out
 }
 
 func chartOf(t *testing.T, summary string) string {

@@ -176,12 +176,15 @@ func Markdown(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) string 
 		b.WriteString("| Workflow | Status | Duration |\n|---|---|---|\n")
 	}
 	for _, r := range rows(outs, urls, fanout) {
-		name := md(r.workflow)
+		// Markdown collapses spaces: the indentation is non-breaking.
+		text := strings.TrimLeft(r.workflow, " ")
+		name := md(text)
 		if strings.HasPrefix(r.link, "http") {
-			name = fmt.Sprintf("%s[%s](%s)", strings.Repeat("&nbsp;", len(r.workflow)-len(strings.TrimLeft(r.workflow, " "))), md(strings.TrimSpace(r.workflow)), r.link)
+			name = fmt.Sprintf("[%s](%s)", md(text), r.link)
 		} else if r.link != "" {
 			name += " (" + md(r.link) + ")"
 		}
+		name = strings.Repeat("&nbsp;", len(r.workflow)-len(text)) + name
 		if fanout {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", md(r.target), name, md(r.status), r.duration)
 		} else {
