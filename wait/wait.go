@@ -267,7 +267,7 @@ func once(ctx context.Context, c *circleci.Client, p circleci.Pipeline, o Option
 		h.noInsights = true
 	}
 	w := &waiter{c: c, clk: clockOf(c), h: h, o: o, pol: policy{onHold: o.OnHold, failFast: o.FailFast}, res: Result{Pipeline: p},
-		seen: map[string]string{}, unknown: map[string]bool{}, setup: setupState(p.State), sawHistory: p.State == circleci.StatePending}
+		seen: map[string]string{}, listed: map[string]bool{}, unknown: map[string]bool{}, setup: setupState(p.State), sawHistory: p.State == circleci.StatePending}
 	err := w.run(ctx)
 	w.res.Elapsed = w.elapsed()
 	if err != nil && w.res.Status == "" {

@@ -29,6 +29,7 @@ type waiter struct {
 	res     Result
 	start   time.Time
 	seen    map[string]string // workflow id -> last status
+	listed  map[string]bool   // workflow ids listed so far
 	unknown map[string]bool   // statuses already logged
 	// setup: the pipeline went through the setup phase of dynamic config,
 	// whether or not its setup workflow carries the tag that says so.
@@ -276,12 +277,7 @@ func (w *waiter) awaiting(now time.Time) bool {
 	if now.Sub(w.start) >= awaitFor {
 		return false
 	}
-	for _, id := range w.o.Await {
-		if _, listed := w.seen[id]; !listed {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(w.o.Await, func(id string) bool { return !w.listed[id] })
 }
 
 // next is how long to wait before the next poll: fast for the first
@@ -317,7 +313,9 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		}
 		if p.State != w.res.Pipeline.State {
 			changed = true
-			w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
+			if w.res.Pipeline.State != "" { // a change, not the first news of it
+				w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
+			}
 		}
 		w.setup = w.setup || setupState(p.State)
 		w.res.Pipeline = p
@@ -332,6 +330,10 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 	all = only(all, w.o.Only)
 	w.res.Workflows, w.res.Earlier = latest(w.markSetup(all))
 	for _, wf := range all {
+		w.listed[wf.ID] = true
+	}
+	awaiting := w.awaiting(w.clk.Now())
+	for _, wf := range all {
 		if w.seen[wf.ID] == wf.Status {
 			continue
 		}
@@ -341,8 +343,15 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			w.unknown[wf.Status] = true
 			w.o.Logf("workflow %s has status %q, unknown to this version: waiting until it changes", wf.Name, wf.Status)
 		}
+		// Progress is of the newest run of each workflow; a run a rerun
+		// replaced, or one a rerun asked for is about to replace, is news
+		// to nobody.
+		newest := slices.ContainsFunc(w.res.Workflows, func(n circleci.Workflow) bool { return n.ID == wf.ID })
+		if !newest || awaiting {
+			continue
+		}
 		ev := Event{Elapsed: w.elapsed(), Workflow: wf}
-		if (wf.Status == "failed" || wf.Status == "error") && slices.ContainsFunc(w.res.Workflows, func(n circleci.Workflow) bool { return n.ID == wf.ID }) && w.owed(wf) {
+		if (wf.Status == "failed" || wf.Status == "error") && w.owed(wf) {
 			ev.AutoRerun = wf.AutoRerunNumber + 1
 		}
 		w.o.Progress(ev)

@@ -221,6 +221,10 @@ func TestRerunNamedJobsOfAWorkflowFoundByName(t *testing.T) {
 	if out.Rerun == nil || out.Rerun.ID != old || len(out.Workflows) != 1 || out.Workflows[0].ID != out.Rerun.WorkflowID || out.Workflows[0].Status != "success" || out.Status != "success" {
 		t.Errorf("json = %+v", out)
 	}
+	// Its progress is the new workflow's: the run it reran is not shown.
+	if strings.Contains(r.Stderr, "/workflows/"+old) {
+		t.Errorf("the rerun workflow shows in the progress:\n%s", r.Stderr)
+	}
 
 	// jobs: failed reruns from failed; without wait, nothing is waited for.
 	p = reruns(t, "--project-slug", "gh/acme/deploy", "--branch", "release", "--rerun-workflow", "deploy", "--jobs", "failed")
