@@ -64,10 +64,11 @@ type Options struct {
 	CancelGrace time.Duration
 
 	// Progress is called once per change: a workflow that appears or
-	// changes status, or a pipeline state change (Workflow zero); and when
-	// nothing has changed for Heartbeat, with Waiting set.
+	// changes status, or a pipeline state change (Workflow zero); and as a
+	// reminder, with Waiting set, when nothing has changed for a minute,
+	// then every Heartbeat.
 	Progress func(Event)
-	// Heartbeat is how long a quiet wait goes without a progress line; 5m.
+	// Heartbeat is how long a quiet wait goes between reminders; 5m.
 	Heartbeat time.Duration
 	// Logf reports unusual things: unknown statuses, API errors being retried.
 	Logf func(format string, args ...any)
@@ -97,7 +98,8 @@ type Event struct {
 	// AutoRerun is set when Workflow failed and CircleCI owes it an
 	// automatic rerun: the rerun's auto_rerun_number.
 	AutoRerun int
-	Waiting   []string // set on a heartbeat: "build=running", …
+	Waiting   []string            // set on a reminder: "build=running", …
+	Held      []circleci.Workflow // on a reminder: the workflows on hold
 }
 
 // Result is what the wait saw last.

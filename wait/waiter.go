@@ -16,6 +16,9 @@ import (
 // lastLook is how long the poll at the deadline may take to answer.
 const lastLook = 2 * time.Second
 
+// firstReminder is how long a quiet wait goes before its first reminder.
+const firstReminder = time.Minute
+
 // awaitFor bounds how long Options.Await holds the verdict back.
 const awaitFor = time.Minute
 
@@ -43,7 +46,7 @@ type waiter struct {
 	deadline             time.Time
 	b                    *backoff.ExponentialBackOff
 	jitter               *rand.Rand
-	lastChange, lastLine time.Time
+	lastChange, remindAt time.Time
 	failingSince         time.Time // API errors since then; zero when it answers
 	lastErr              string
 
@@ -64,7 +67,7 @@ func (w *waiter) elapsed() time.Duration { return w.clk.Now().Sub(w.start) }
 func (w *waiter) run(ctx context.Context) error {
 	w.start = w.clk.Now()
 	w.deadline = w.start.Add(w.o.Timeout)
-	w.lastChange, w.lastLine = w.start, w.start
+	w.lastChange, w.remindAt = w.start, w.start.Add(min(firstReminder, w.o.Heartbeat))
 	// No request outlasts the deadline (but the last look, at the deadline,
 	// gets a few seconds), nor does a rate-limit pause.
 	reqs, cancel := context.WithTimeout(ctx, w.o.Timeout+lastLook)
@@ -158,11 +161,17 @@ func (w *waiter) round(ctx, reqs context.Context) (now time.Time, done bool, err
 		w.failingSince, w.lastErr = time.Time{}, ""
 	}
 	if changed {
-		w.lastChange, w.lastLine = now, now
+		w.lastChange, w.remindAt = now, now.Add(min(firstReminder, w.o.Heartbeat))
 		w.b.Reset()
-	} else if now.Sub(w.lastLine) >= w.o.Heartbeat {
-		w.lastLine = now
-		w.o.Progress(Event{Elapsed: w.elapsed(), Waiting: w.pending()})
+	} else if !now.Before(w.remindAt) {
+		w.remindAt = now.Add(w.o.Heartbeat)
+		ev := Event{Elapsed: w.elapsed(), Waiting: w.pending()}
+		for _, wf := range w.res.Workflows {
+			if wf.Status == "on_hold" {
+				ev.Held = append(ev.Held, wf)
+			}
+		}
+		w.o.Progress(ev)
 	}
 	done, err = w.judge(reqs, now)
 	return now, done, err

@@ -77,7 +77,7 @@ func (o *output) configure(cfg config.Config) {
 		o.results = o.log
 	}
 	o.urls = circleci.NewWebURLs(cfg.Host)
-	o.printer = &report.Printer{Log: o.log, Results: o.results, URLs: o.urls, Fanout: cfg.Fanout}
+	o.printer = &report.Printer{Log: o.log, Results: o.results, URLs: o.urls, Fanout: cfg.Fanout, OnHold: cfg.WaitOpts.OnHold}
 	if o.commands != nil {
 		o.printer.Warn = func(msg string) { o.commands.Warningf("%s", msg) }
 	}

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,29 @@ func TestNothingRanIsNotSuccess(t *testing.T) {
 	r = clitest.Cmdline(t, "--project-slug", "gh/acme/empty", "--wait", "--json").Run()
 	if r.Code != 0 || !strings.Contains(r.Stdout, `"status": "no-workflows"`) {
 		t.Errorf("--json: %d\n%s", r.Code, r.Stdout)
+	}
+}
+
+// A hold speaks: what it waits for, how to approve, the on-hold choices,
+// and reminders a user would expect (after a minute, then every five);
+// the table tells how long it has been on hold.
+func TestLongHoldSpeaks(t *testing.T) {
+	t.Parallel()
+	r := waitFor(t, "gh/acme/held", "--timeout", "12m").Run()
+	r.Expect(t, 8, "deploy is on hold, waiting for approval: approve it at http://127.0.0.1:1/pipelines/github/acme/held/1/workflows/",
+		"or set on-hold to succeed or fail not to wait")
+	if n := strings.Count(r.Stderr, "waiting for approval"); n != 1 {
+		t.Errorf("the hold's hint %d times, want once:\n%s", n, r.Stderr)
+	}
+	reminders := regexp.MustCompile(`(?m)^(\d+):\d\d  still waiting for deploy=on_hold \(approve it at http\S+\)$`).FindAllStringSubmatch(r.Stderr, -1)
+	var minutes []string
+	for _, m := range reminders {
+		minutes = append(minutes, m[1])
+	}
+	if strings.Join(minutes, ",") != "1,6,11" {
+		t.Errorf("reminders at minutes %v, want 1, 6, 11:\n%s", minutes, r.Stderr)
+	}
+	if !regexp.MustCompile(`deploy\s+on_hold\s+on hold 1[12]m\d+s`).MatchString(r.Stdout) {
+		t.Errorf("the table's duration of the held workflow:\n%s", r.Stdout)
 	}
 }

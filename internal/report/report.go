@@ -31,8 +31,11 @@ type Printer struct {
 	// Warn, when set, shows warnings (GitHub: as ::warning:: annotations);
 	// else they are lines of Log.
 	Warn func(msg string)
+	// OnHold is the on-hold policy: with wait, a hold says how to end it.
+	OnHold string
 
-	mu sync.Mutex
+	mu     sync.Mutex
+	hinted map[string]bool // the held workflows told how to end the hold
 }
 
 func (p *Printer) line(label, format string, args ...any) { p.to(p.Log, label, format, args...) }
@@ -77,7 +80,15 @@ func (p *Printer) Triggered(o fanout.Outcome) {
 // Progress reports one change while waiting.
 func (p *Printer) Progress(label string, ev wait.Event) {
 	if len(ev.Waiting) > 0 {
-		p.line(label, "%s  still waiting for %s", clockTime(ev.Elapsed), strings.Join(ev.Waiting, ", "))
+		approve := ""
+		if n := len(ev.Held); n > 0 {
+			links := make([]string, n)
+			for i, w := range ev.Held {
+				links[i] = p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID)
+			}
+			approve = fmt.Sprintf(" (approve %s at %s)", map[bool]string{true: "it", false: "them"}[n == 1], strings.Join(links, ", "))
+		}
+		p.line(label, "%s  still waiting for %s%s", clockTime(ev.Elapsed), strings.Join(ev.Waiting, ", "), approve)
 		return
 	}
 	if ev.Workflow.ID == "" {
@@ -92,7 +103,26 @@ func (p *Printer) Progress(label string, ev wait.Event) {
 	case w.AutoRerunNumber > 0:
 		note = fmt.Sprintf("  rerun automatically (%d of %d)", w.AutoRerunNumber, w.MaxAutoReruns)
 	}
-	p.line(label, "%s  %-24s %-10s %s%s", clockTime(ev.Elapsed), w.Name, w.Status, p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID), note)
+	link := p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID)
+	p.line(label, "%s  %-24s %-10s %s%s", clockTime(ev.Elapsed), w.Name, w.Status, link, note)
+	if w.Status == "on_hold" && (p.OnHold == wait.HoldWait || p.OnHold == "") && p.hint(w.ID) {
+		p.line(label, "%s is on hold, waiting for approval: approve it at %s, or set on-hold to succeed or fail not to wait", w.Name, link)
+	}
+}
+
+// hint tells whether a held workflow is still to be told how to end its
+// hold, and records that it is told.
+func (p *Printer) hint(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hinted[id] {
+		return false
+	}
+	if p.hinted == nil {
+		p.hinted = map[string]bool{}
+	}
+	p.hinted[id] = true
+	return true
 }
 
 // Aftermath reports what a wait did on the way out: the workflows it
@@ -287,6 +317,8 @@ func duration(w circleci.Workflow) string {
 	switch {
 	case w.CreatedAt.IsZero():
 		return ""
+	case w.Status == "on_hold" && !w.AsOf.IsZero():
+		return "on hold " + w.AsOf.Sub(w.CreatedAt).Round(time.Second).String()
 	case w.StoppedAt.IsZero():
 		return "running"
 	}
