@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 type triggerInput struct {
@@ -20,6 +21,7 @@ type triggerInput struct {
 	errors       []PipelineError // its parameters' errors: the pipeline will end errored with them
 	shown        string          // project_slug it reports; empty: its own
 	extra        bool            // Seed, Noise or CreateAs: not the client's
+	at           time.Time       // when it was created; zero: now
 }
 
 // triggerPipeline is POST /project/{slug}/pipeline. Without a JSON
@@ -204,7 +206,11 @@ func valueProblem(k string, v any) string {
 func (s *Simulator) add(p *Project, in triggerInput) *pipeline {
 	s.numbers[p.Slug]++
 	id := s.id(p.Slug, s.numbers[p.Slug])
-	pl := &pipeline{id: id, slug: p.Slug, shown: in.shown, number: s.numbers[p.Slug], project: p, created: s.clk.Now(),
+	created := in.at
+	if created.IsZero() {
+		created = s.clk.Now()
+	}
+	pl := &pipeline{id: id, slug: p.Slug, shown: in.shown, number: s.numbers[p.Slug], project: p, created: created,
 		branch: in.branch, tag: in.tag, params: in.params, definitionID: in.definitionID, actor: in.actor, extra: in.extra,
 		errors:  append(slices.Clone(in.errors), p.Pipeline.Errors...),
 		errored: len(in.errors) > 0 || (len(p.Pipeline.Errors) > 0 && p.Pipeline.ErrorsState == "errored")}
@@ -228,7 +234,7 @@ func (s *Simulator) add(p *Project, in triggerInput) *pipeline {
 // those of like; s.mu is held.
 func (s *Simulator) addExtra(p *Project, x Extra, like triggerInput) {
 	in := triggerInput{actor: x.Actor, branch: like.branch, tag: like.tag, hasBranch: like.hasBranch,
-		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true}
+		params: like.params, definitionID: like.definitionID, shown: x.Slug, extra: true, at: like.at}
 	if in.actor == "" {
 		in.actor = like.actor
 	}

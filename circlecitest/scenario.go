@@ -100,8 +100,9 @@ type Project struct {
 	// project's pipeline list (GET /pipeline/{id} knows it at once), like an
 	// eventually consistent index. Default: Scenario.ListLag.
 	ListLag Duration `json:"list_lag,omitempty"`
-	// Seed are pipelines that exist before the simulator starts, oldest
-	// first (After is ignored).
+	// Seed are pipelines that ran before the simulator started: created an
+	// hour before it, one a second, oldest first (After is ignored). A
+	// rerun of one of their workflows can be asked for at once.
 	Seed []Extra `json:"seed,omitempty"`
 	// Noise are pipelines created with every pipeline a trigger creates,
 	// at the same instant: someone else's, or the same user's with other

@@ -158,8 +158,8 @@ func NewSimulator(sc *Scenario, clk circleci.Clock) *Simulator {
 		wfByID: map[string]*workflow{}, numbers: map[string]int64{}, jobNums: map[string]int64{}, jobByNum: map[string]jobRef{}, hits: make([]int, len(sc.Faults))}
 	for i := range sc.Projects {
 		p := &sc.Projects[i]
-		for _, x := range p.Seed {
-			s.addExtra(p, x, triggerInput{actor: DefaultUser})
+		for j, x := range p.Seed {
+			s.addExtra(p, x, triggerInput{actor: DefaultUser, at: s.start.Add(-time.Hour + time.Duration(j)*time.Second)})
 		}
 	}
 	m := http.NewServeMux()
