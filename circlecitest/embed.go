@@ -2,6 +2,8 @@ package circlecitest
 
 import (
 	"embed"
+	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 )
@@ -18,7 +20,19 @@ func Open(name string) (*Scenario, error) {
 		}
 	}
 	if _, err := os.Stat(name); err != nil {
+		if !strings.ContainsAny(name, "/.") {
+			return nil, fmt.Errorf("no scenario %q: give a built-in one (%s) or a JSON file", name, strings.Join(Builtins(), ", "))
+		}
 		return nil, err
 	}
 	return Load(name)
+}
+
+// Builtins are the names of the built-in scenarios, sorted.
+func Builtins() []string {
+	names, _ := fs.Glob(builtin, "scenarios/*.json")
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(strings.TrimPrefix(n, "scenarios/"), ".json")
+	}
+	return names
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/circleci-trigger/circleci-trigger/circlecitest"
@@ -31,13 +32,50 @@ func main() {
 	os.Exit(code)
 }
 
+// about says what each built-in scenario is for.
+var about = map[string]string{
+	"demo":    "projects that succeed, fail, hold, rerun and fan out (the default)",
+	"hostile": "everything a client must survive: skewed clock, lagging lists, others' pipelines, rate limits, faults",
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `circleci-sim serves a simulated CircleCI API v2 on this machine.
+
+Usage:
+  circleci-sim [flags]                       serve until interrupted, printing CIRCLE_HOST and CIRCLE_TOKEN
+  circleci-sim [flags] -- COMMAND [ARGS...]  run COMMAND against it and exit with its exit code
+
+Flags:
+`)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\nScenarios (or a scenario JSON file of your own, e.g. a copy of one of these):")
+	for _, name := range circlecitest.Builtins() {
+		sc, err := circlecitest.Open(name)
+		if err != nil {
+			continue
+		}
+		slugs := make([]string, len(sc.Projects))
+		for i, p := range sc.Projects {
+			slugs[i] = p.Slug
+		}
+		fmt.Fprintf(w, "  %-8s %s\n           projects: %s\n", name, about[name], strings.Join(slugs, ", "))
+	}
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("circleci-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scenario := fs.String("scenario", "demo", "built-in scenario name (demo) or a scenario JSON file")
+	scenario := fs.String("scenario", "demo", "a built-in scenario (below) or a scenario JSON file")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (loopback only)")
 	quiet := fs.Bool("quiet", false, "with a command: do not list the requests received")
+	fs.Usage = func() {} // --help is answered below, on stdout
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			usage(stdout, fs)
+			return 0
+		}
+		fmt.Fprintln(stderr, "circleci-sim: see circleci-sim --help")
 		return 2
 	}
 	sc, err := circlecitest.Open(*scenario)
