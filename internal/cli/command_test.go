@@ -240,7 +240,8 @@ func TestAPIErrorsAndTheirExitCodes(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	r := clitest.Cmdline(t, "--help").Run()
-	r.Expect(t, 0, "--project-slug", "--targets", "--on-hold", "Exit codes:", "CIRCLE_TOKEN")
+	r.Expect(t, 0, "Usage:", "Examples:", "--project-slug SLUG", "--timeout DURATION", "--on-hold wait|succeed|fail",
+		"--targets JSON|FILE", "Environment:", "Exit codes:", "CIRCLE_TOKEN")
 	r = clitest.Cmdline(t, "--projct-slug", "gh/acme/api").Run()
 	if r.Code != 2 || r.Stderr != "circleci-trigger: unknown flag --projct-slug (see --help)\n" || r.Stdout != "" {
 		t.Errorf("a typo: %d %q %q, want one line", r.Code, r.Stdout, r.Stderr)

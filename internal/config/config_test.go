@@ -393,3 +393,22 @@ func FuzzTargets(f *testing.F) {
 		}
 	})
 }
+
+// --help lists every flag once, in its group.
+func TestUsageListsEveryFlag(t *testing.T) {
+	listed := map[string]int{}
+	for _, g := range usageGroups {
+		for _, f := range g.flags {
+			listed[f[0]]++
+		}
+	}
+	for _, name := range FlagNames() {
+		if listed[name] != 1 {
+			t.Errorf("--help lists --%s %d times, want once", name, listed[name])
+		}
+		delete(listed, name)
+	}
+	for name := range listed {
+		t.Errorf("--help lists --%s, which is not a flag", name)
+	}
+}

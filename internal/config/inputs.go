@@ -229,28 +229,89 @@ func parseSlug(s string) (circleci.Slug, error) {
 	return slug, err
 }
 
+// usageGroups are the flags as --help shows them, with the placeholder of
+// each value.
+var usageGroups = []struct {
+	title string
+	flags [][2]string // name, placeholder ("" for a switch)
+}{
+	{"What to trigger", [][2]string{{"project-slug", "SLUG"}, {"branch", "NAME"}, {"tag", "NAME"}, {"parameters", "JSON"},
+		{"param", "KEY=VALUE"}, {"definition-id", "UUID"}}},
+	{"Waiting", [][2]string{{"wait", ""}, {"timeout", "DURATION"}, {"poll-interval", "DURATION"}, {"max-poll-interval", "DURATION"},
+		{"on-hold", "wait|succeed|fail"}, {"fail-fast", ""}, {"cancel-on-exit", ""}, {"pipeline-id", "UUID"}}},
+	{"Fan-out", [][2]string{{"targets", "JSON|FILE"}, {"concurrency", "N"}, {"shard", "I/N"}}},
+	{"Retries, reruns and artifacts", [][2]string{{"retry-failed", "N"}, {"rerun-workflow", "ID|NAME"}, {"jobs", "NAMES|failed"}, {"artifacts", ""}}},
+	{"Output and connection", [][2]string{{"json", ""}, {"host", "URL"}, {"gha-parameters", "auto|true|false"}, {"version", ""}}},
+}
+
+// usageExamples are --help's examples, each a comment and its commands (a
+// test runs every command against the simulator).
+var usageExamples = []struct {
+	what string
+	cmds []string
+}{
+	{"Trigger a branch, with typed pipeline parameters", []string{`circleci-trigger --project-slug gh/acme/api --branch main --param deploy=true --param replicas=3`}},
+	{"Trigger and wait; the exit code is the pipeline's", []string{`circleci-trigger --project-slug gh/acme/api --wait --timeout 45m`}},
+	{"Fan out to two projects; stop at the first failure, cancel what runs on exit", []string{`circleci-trigger --wait --fail-fast --cancel-on-exit --targets '[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile","branch":"release"}]'`}},
+	{"Keep the pipeline's URL (the last word of stdout), or the whole outcome as JSON", []string{
+		`URL=$(circleci-trigger --project-slug gh/acme/api | awk '{print $NF}') && echo "$URL"`,
+		`circleci-trigger --project-slug gh/acme/api --wait --json > result.json`,
+	}},
+}
+
+// UsageExamples are the commands of --help's examples.
+func UsageExamples() []string {
+	var out []string
+	for _, e := range usageExamples {
+		out = append(out, e.cmds...)
+	}
+	return out
+}
+
 func printUsage(w io.Writer, fs *flag.FlagSet, version string) {
-	fmt.Fprintf(w, `circleci-trigger %s: trigger a CircleCI pipeline, optionally wait for its workflows,
-and exit with their status.
+	fmt.Fprintf(w, `Trigger a CircleCI pipeline, optionally wait for its workflows, and exit with their status.
 
 Usage:
   circleci-trigger [flags]
   circleci-trigger completion bash|zsh|fish
 
-The token is read from $CIRCLE_TOKEN (or $CCI_TOKEN), never from a flag.
-Every flag can also be set as a GitHub Action input of the same name or as
-the environment variable %sNAME (e.g. %sPROJECT_SLUG).
-
-Flags:
-`, version, EnvPrefix, EnvPrefix)
-	fs.VisitAll(func(f *flag.Flag) {
-		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
-			def = fmt.Sprintf(" (default %s)", f.DefValue)
+Examples:
+`)
+	for i, e := range usageExamples {
+		if i > 0 {
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "  --%s\n      %s%s\n", f.Name, f.Usage, def)
-	})
-	fmt.Fprintf(w, "\nExit codes:\n%s", exit.Help())
+		fmt.Fprintf(w, "  # %s\n", e.what)
+		for _, c := range e.cmds {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+	}
+	for _, g := range usageGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, f := range g.flags {
+			fl := fs.Lookup(f[0])
+			name := "--" + f[0]
+			if f[1] != "" {
+				name += " " + f[1]
+			}
+			def := ""
+			if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0s" && fl.DefValue != "0" {
+				def = fmt.Sprintf(" (default %s)", fl.DefValue)
+			}
+			fmt.Fprintf(w, "  %s\n      %s%s\n", name, fl.Usage, def)
+		}
+	}
+	fmt.Fprintf(w, `
+Environment:
+  CIRCLE_TOKEN, CCI_TOKEN  a personal API token (never a flag: flags show in ps)
+  CIRCLE_HOST, CCI_HOST    the host, as --host
+  %sNAME    any flag, e.g. %sPROJECT_SLUG=gh/acme/api
+  Every flag is also a GitHub Action input of the same name.
+
+Exit codes:
+%s
+circleci-trigger %s · https://github.com/circleci-trigger/circleci-trigger
+`, EnvPrefix, EnvPrefix, exit.Help(), version)
 }
 
 // FlagNames lists the flags in --help order, for shell completion.
