@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/circleci-trigger/circleci-trigger/circleci"
 )
@@ -197,8 +198,10 @@ func latest(wfs []circleci.Workflow) (newest []circleci.Workflow, earlier map[st
 			earlier[name] = append(earlier[name], r.Workflow)
 		}
 	}
+	// Workflows created in the same second (the usual case) keep the order
+	// of their names, so that a table reads the same on every run.
 	slices.SortStableFunc(newest, func(a, b circleci.Workflow) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		if c := a.CreatedAt.Truncate(time.Second).Compare(b.CreatedAt.Truncate(time.Second)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Name, b.Name)

@@ -147,3 +147,18 @@ func TestLatestTakesTheRerun(t *testing.T) {
 		}
 	}
 }
+
+// Workflows created within one second are in name order, whatever their
+// milliseconds: a table reads the same on every run.
+func TestLatestOrdersASecondByName(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lint := circleci.Workflow{ID: "1", Name: "lint", CreatedAt: t0.Add(100 * time.Millisecond)}
+	build := circleci.Workflow{ID: "2", Name: "build", CreatedAt: t0.Add(900 * time.Millisecond)}
+	setup := circleci.Workflow{ID: "3", Name: "setup", CreatedAt: t0.Add(-time.Second)}
+	for _, in := range [][]circleci.Workflow{{lint, build, setup}, {build, setup, lint}} {
+		if got, _ := latest(in); len(got) != 3 || got[0].Name != "setup" || got[1].Name != "build" || got[2].Name != "lint" {
+			t.Errorf("latest(%v) = %v, want setup, build, lint", in, got)
+		}
+	}
+}
