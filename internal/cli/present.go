@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,8 +150,7 @@ func (o *output) finish(cfg config.Config, outs []fanout.Outcome) exit.Code {
 
 // json prints the outputs as one JSON object on stdout.
 func (o *output) json(res report.Result) {
-	b, _ := json.MarshalIndent(res, "", "  ")
-	fmt.Fprintf(o.stdout, "%s\n", b)
+	fmt.Fprintln(o.stdout, res.JSON())
 }
 
 // invalid reports bad input: the problems, and with --json the object

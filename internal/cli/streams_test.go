@@ -86,6 +86,9 @@ func TestJSONInEveryOutcome(t *testing.T) {
 			if tc.code >= 2 && out["number"] != nil {
 				t.Errorf("number %v with no pipeline, want null", out["number"])
 			}
+			if strings.Contains(r.Stdout, `\u003c`) {
+				t.Errorf("< escaped, which a reader of the JSON sees as is:\n%s", r.Stdout)
+			}
 		})
 	}
 }

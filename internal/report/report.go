@@ -470,22 +470,39 @@ func Worst(outs []fanout.Outcome) exit.Code {
 
 // Outputs are the GitHub Action outputs, as strings.
 func (r Result) Outputs() [][2]string {
-	wf, _ := json.Marshal(r.Workflows)
+	wf := compact(r.Workflows)
 	number := ""
 	if r.Number != nil {
 		number = strconv.FormatInt(*r.Number, 10)
 	}
 	out := [][2]string{
 		{"id", r.ID}, {"number", number}, {"state", r.State}, {"created_at", r.CreatedAt},
-		{"url", r.URL}, {"status", r.Status}, {"workflows", string(wf)},
+		{"url", r.URL}, {"status", r.Status}, {"workflows", wf},
 	}
 	if r.Results != nil {
-		res, _ := json.Marshal(*r.Results)
-		out = append(out, [2]string{"results", string(res)})
+		out = append(out, [2]string{"results", compact(*r.Results)})
 	}
 	if r.Artifacts != nil {
-		a, _ := json.Marshal(*r.Artifacts)
-		out = append(out, [2]string{"artifacts", string(a)})
+		out = append(out, [2]string{"artifacts", compact(*r.Artifacts)})
 	}
 	return out
+}
+
+// JSON is r as --json prints it: indented, with <, > and & as they are
+// (messages quote them).
+func (r Result) JSON() string {
+	return encode(r, "  ")
+}
+
+func compact(v any) string { return encode(v, "") }
+
+func encode(v any, indent string) string {
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	e.SetIndent("", indent)
+	if err := e.Encode(v); err != nil {
+		panic(err) // outputs are plain data
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
