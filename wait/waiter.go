@@ -505,18 +505,25 @@ func (w *waiter) stop(kind error) error {
 	pending := w.pending()
 	if w.o.CancelOnExit && kind != ErrStopped {
 		w.res.Canceled = Cancel(context.Background(), w.c, w.res.Pipeline, w.res.Workflows, w.o.CancelGrace, w.o.Logf)
+	}
+	if len(w.res.Canceled) > 0 || kind == ErrTimeout {
+		// A last look, best effort and brief: what CircleCI says after the
+		// cancels, and on a timeout the jobs the held or failing workflows
+		// wait on (an approval, a failed job).
+		look, cancel := context.WithTimeout(context.Background(), lastLook)
+		defer cancel()
 		if len(w.res.Canceled) > 0 {
-			w.reread()
+			w.reread(look)
+		}
+		if kind == ErrTimeout {
+			w.jobs(look)
 		}
 	}
 	return &stopError{kind: kind, pending: pending}
 }
 
-// reread reads the workflows once more, best effort and briefly, so that
-// the result shows what CircleCI says after the cancels.
-func (w *waiter) reread() {
-	ctx, cancel := context.WithTimeout(context.Background(), lastLook)
-	defer cancel()
+// reread reads the workflows once more.
+func (w *waiter) reread(ctx context.Context) {
 	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil {
 		w.res.Workflows, w.res.Earlier = latest(w.markSetup(only(all, w.o.Only)))
 	}

@@ -137,3 +137,32 @@ func TestFinalPictureAfterACancel(t *testing.T) {
 		t.Errorf("the table shows the last poll:\n%s", table)
 	}
 }
+
+// A timeout shows what the workflows still wait on: in the table, the
+// approval a held one waits for and the failed job of a failing one; the
+// failed job in the workflows output too.
+func TestTimeoutShowsWhatWorkflowsWaitOn(t *testing.T) {
+	t.Parallel()
+	r := clitest.Cmdline(t, "--project-slug", "gh/acme/held", "--wait", "--timeout", "20s").Run()
+	r.Expect(t, 8, "  job approve  on_hold")
+	r = clitest.Cmdline(t, "--project-slug", "gh/acme/failing", "--wait", "--timeout", "20s").Run()
+	r.Expect(t, 8, "  job e2e  failed")
+	r = clitest.Cmdline(t, "--project-slug", "gh/acme/failing", "--wait", "--timeout", "20s", "--json").Run()
+	var out struct {
+		Workflows []struct {
+			FailedJobs []struct{ Name, Status string } `json:"failed_jobs"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	var jobs []string
+	for _, w := range out.Workflows {
+		for _, j := range w.FailedJobs {
+			jobs = append(jobs, j.Name+" "+j.Status)
+		}
+	}
+	if !slices.Equal(jobs, []string{"e2e failed"}) {
+		t.Errorf("timed out while failing: failed jobs %v, want e2e failed", jobs)
+	}
+}
