@@ -641,7 +641,8 @@ func (c *Client) Pipeline(ctx context.Context, id string) (Pipeline, error) {
 	return getAs(ctx, c, "/pipeline/"+url.PathEscape(id), nil, ParsePipeline)
 }
 
-// Workflows reads every page of GET /pipeline/{id}/workflow.
+// Workflows reads every page of GET /pipeline/{id}/workflow. On an error
+// it returns, with it, the workflows of the pages read before it.
 func (c *Client) Workflows(ctx context.Context, pipelineID string) ([]Workflow, error) {
 	wfs, _, err := list(ctx, c, "/pipeline/"+url.PathEscape(pipelineID)+"/workflow", maxPages, parseWorkflow, nil)
 	return wfs, err
@@ -687,31 +688,33 @@ func (c *Client) Me(ctx context.Context) (login string, err error) {
 // reached the end or a done item. An empty page ends the list whatever its
 // next_page_token says; a list longer than maxPages, a repeated page token
 // or items repeated across pages (a list that would never end) are errors.
+// An error comes with the items of the pages read whole before it.
 func list[T any](ctx context.Context, c *Client, path string, limit int, parse func(gjson.Result) (T, error), done func(T) bool) ([]T, bool, error) {
 	var out []T
 	tokens, ids := map[string]bool{}, map[string]bool{}
 	var q url.Values
 	bad := func(err error) error { return c.redact(&DecodeError{Method: http.MethodGet, Path: path, Err: err}) }
 	for range limit {
+		read := out // the pages read whole
 		a, err := c.call(ctx, request{method: http.MethodGet, path: path, query: q})
 		if err != nil {
-			return nil, false, err
+			return read, false, err
 		}
 		p, err := parsePage(a.body)
 		if err != nil {
-			return nil, false, bad(err)
+			return read, false, bad(err)
 		}
 		finished := p.Next == "" || len(p.Items) == 0
 		for _, it := range p.Items {
 			v, err := parse(it)
 			if err != nil {
-				return nil, false, bad(err)
+				return read, false, bad(err)
 			}
 			stamp(&v, a.date)
 			// Items without an id (tests, artifacts) are not checked.
 			id := it.Get("id").String()
 			if id != "" && ids[id] {
-				return nil, false, bad(fmt.Errorf("item %s listed twice", id))
+				return read, false, bad(fmt.Errorf("item %s listed twice", id))
 			}
 			ids[id] = true
 			out = append(out, v)
@@ -721,7 +724,7 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 			return out, true, nil
 		}
 		if tokens[p.Next] {
-			return nil, false, bad(errors.New("the same next_page_token came back twice"))
+			return read, false, bad(errors.New("the same next_page_token came back twice"))
 		}
 		tokens[p.Next] = true
 		q = url.Values{"page-token": {p.Next}}
@@ -729,5 +732,5 @@ func list[T any](ctx context.Context, c *Client, path string, limit int, parse f
 	if limit < maxPages {
 		return out, false, nil
 	}
-	return nil, false, bad(fmt.Errorf("more than %d pages", maxPages))
+	return out, false, bad(fmt.Errorf("more than %d pages", maxPages))
 }

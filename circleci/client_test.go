@@ -626,3 +626,21 @@ func TestRequestTimeouts(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+// A read that fails at a later page returns, with the error, what the
+// pages before it listed: a cancel can still use them.
+func TestListFailingAtALaterPage(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("page-token") {
+		case "":
+			fmt.Fprint(w, `{"items":[{"id":"1","name":"a","status":"running"}],"next_page_token":"t2"}`)
+		case "t2":
+			fmt.Fprint(w, `{"items":[{"id":"2","name":"b","status":"running"}, {"id":"2","name":"b","status":"running"}],"next_page_token":"t3"}`)
+		}
+	})
+	wfs, err := c.Workflows(context.Background(), "p")
+	if err == nil || len(wfs) != 1 || wfs[0].ID != "1" {
+		t.Errorf("Workflows = %+v, %v; want the first page's workflow and an error", wfs, err)
+	}
+}

@@ -283,7 +283,7 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 	end := min(off+s.sc.PageSize, len(items))
 	var next any
 	if end < len(items) {
-		next = pageToken(end, list, strings.Repeat("x", 40))
+		next = pageToken(end, list, s.id("page", s.pages.Add(1))) // unique: the chain of one read
 	}
 	m, _ := r.Context().Value(marksKey{}).(*marks)
 	if f := faultOf(r); f != nil && f.Endless != "" {
@@ -300,6 +300,9 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 	}
 	if next, ok := next.(string); ok && m != nil {
 		s.chains.Store(next, &chain{marks: m, token: tok})
+		m.open.Store(true)
+	} else {
+		s.walk(tok, func(m *marks) { m.open.Store(false) }) // the read got the last page
 	}
 	page := items[off:end]
 	if page == nil {
@@ -311,11 +314,17 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 // spoil marks mangled the pages of a read that led to page token tok ("":
 // none): the read failed at a later page.
 func (s *Simulator) spoil(tok string) {
+	s.walk(tok, func(m *marks) { m.mangled.Store(true) })
+}
+
+// walk calls f with the marks of each page of the read that led to page
+// token tok, newest first.
+func (s *Simulator) walk(tok string, f func(*marks)) {
 	if tok == "" {
 		return
 	}
 	for c, ok := s.chains.Load(tok); ok; c, ok = s.chains.Load(c.(*chain).token) {
-		c.(*chain).marks.mangled.Store(true)
+		f(c.(*chain).marks)
 	}
 }
 

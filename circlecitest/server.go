@@ -59,6 +59,7 @@ type Request struct {
 type marks struct {
 	lost    atomic.Bool // the client gave up before the answer reached it
 	mangled atomic.Bool // the answer, or that of a later page of the same read, was not the truth
+	open    atomic.Bool // a page whose read has not fetched its last page
 }
 
 type marksKey struct{}
@@ -74,6 +75,10 @@ func (r Request) Lost() bool { return r.marks != nil && r.marks.lost.Load() }
 // fault). An answer that is merely late, or the first page of a list whose
 // next pages are empty, is not mangled.
 func (r Request) Mangled() bool { return r.marks != nil && r.marks.mangled.Load() }
+
+// Partial tells that the answer is a page of a list whose read has not
+// fetched the list's last page: the client never saw the whole list.
+func (r Request) Partial() bool { return r.marks != nil && r.marks.open.Load() }
 
 // RawURL is the request's URL as sent, for tests that look for leaks.
 func (r Request) RawURL() string { return r.rawURL }

@@ -506,3 +506,27 @@ func TestAutoRerunsPlanErrorsAndNumberedApprovals(t *testing.T) {
 		t.Errorf("a pipeline that cannot run for its plan: %+v, workflows %v", p, wfs["items"])
 	}
 }
+
+// A page of a list is partial until the read it starts has fetched the
+// last page: a client that stopped half-way never saw the whole list.
+func TestPartialReads(t *testing.T) {
+	t.Parallel()
+	sc := `{"tokens":["fake-token-1"],"page_size":1,"projects":[{"slug":"gh/a/b","seed":[{},{},{}]}]}`
+	s, host := simtest.Start(t, circlecitest.MustParse(sc), nil)
+	c := call{t, host, "fake-token-1"}
+	next := func(page map[string]any) string { tok, _ := page["next_page_token"].(string); return tok }
+	_, p1 := c.json("GET", "/project/gh/a/b/pipeline", "")
+	_, p2 := c.json("GET", "/project/gh/a/b/pipeline?page-token="+next(p1), "")
+	c.json("GET", "/project/gh/a/b/pipeline", "") // another read, left after its first page
+	_, p3 := c.json("GET", "/project/gh/a/b/pipeline?page-token="+next(p2), "")
+	if next(p3) != "" {
+		t.Fatalf("a third page with a next page: %v", p3)
+	}
+	var partial []bool
+	for _, q := range s.Requests() {
+		partial = append(partial, q.Partial())
+	}
+	if want := []bool{false, false, true, false}; !slices.Equal(partial, want) {
+		t.Errorf("partial = %v, want %v", partial, want)
+	}
+}

@@ -15,11 +15,13 @@ import (
 // a fresh read of p's workflows lists. All cancels go out at once, within
 // grace in total: a CI runner gives a stopped job a few seconds. A fresh
 // read that fails (a rate-limit pause, an error, no time) drops none of
-// known; one that shows a workflow final spares it. While p is still being
-// set up (no workflow yet, or dynamic config's setup), or CircleCI owes a
+// known, and what its pages listed before it failed is canceled too; a
+// read that shows a workflow final spares it. While p is still being set
+// up (no workflow yet, or dynamic config's setup), or CircleCI owes a
 // failed workflow its automatic rerun, Cancel looks again until grace runs
-// out, so that workflows created meanwhile are canceled too. The cancels do not wait for a rate-limit pause. Cancel returns the
-// workflows it canceled.
+// out, so that workflows created meanwhile are canceled too. The cancels
+// do not wait for a rate-limit pause. Cancel returns the workflows it
+// canceled.
 //
 // ctx's values are kept but not its end: the run being stopped has
 // usually ended it. grace 0 is 5s; logf (nil: silent) reports what could
@@ -34,6 +36,7 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 	ctx, done := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer done()
 	k := &canceler{c: c, logf: logf, tried: map[string]bool{}}
+	warned := false
 	for round := 0; ; round++ {
 		state := p.State
 		if !p.Final() {
@@ -41,14 +44,18 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 				state = q.State
 			}
 		}
+		// A read that fails half-way still lists the workflows of the
+		// pages it got: they are canceled too.
 		wfs, err := c.Workflows(ctx, p.ID)
-		if err != nil {
-			logf("could not list the workflows to cancel: %v; canceling the %d it last saw running", err, countRunning(known))
+		running := toCancel(known, wfs)
+		if err != nil && !warned {
+			logf("could not list the workflows to cancel: %v; canceling the %d it saw running", err, len(running))
+			warned = true
 		}
-		k.cancel(ctx, toCancel(known, wfs, err == nil))
+		k.cancel(ctx, running)
 		// Done once the pipeline has its workflows (created, and listing
 		// some), and none is owed an automatic rerun.
-		settled := (state == circleci.StateCreated && len(wfs) > 0 && !rerunDue(wfs)) || state == circleci.StateErrored
+		settled := (state == circleci.StateCreated && err == nil && len(wfs) > 0 && !rerunDue(wfs)) || state == circleci.StateErrored
 		if settled || ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
 			break
 		}
@@ -60,30 +67,15 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 	return k.canceled
 }
 
-// countRunning counts the workflows that are not final.
-func countRunning(wfs []circleci.Workflow) int {
-	n := 0
-	for _, w := range wfs {
-		if !w.Final() {
-			n++
-		}
-	}
-	return n
-}
-
-// toCancel are the workflows not final in the fresh list (when it was
-// read), and those not final in known that the fresh list does not show
-// final.
-func toCancel(known, fresh []circleci.Workflow, read bool) []circleci.Workflow {
+// toCancel are the workflows not final in the fresh list, and those not
+// final in known that the fresh list does not show final.
+func toCancel(known, fresh []circleci.Workflow) []circleci.Workflow {
 	var out []circleci.Workflow
 	for _, w := range known {
 		i := slices.IndexFunc(fresh, func(f circleci.Workflow) bool { return f.ID == w.ID })
 		if !w.Final() && (i < 0 || !fresh[i].Final()) {
 			out = append(out, w)
 		}
-	}
-	if !read {
-		return out
 	}
 	for _, f := range fresh {
 		if !f.Final() && !slices.ContainsFunc(out, func(w circleci.Workflow) bool { return w.ID == f.ID }) {

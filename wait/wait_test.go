@@ -323,3 +323,21 @@ func TestOnHoldPolicies(t *testing.T) {
 		}
 	}
 }
+
+// A fresh read that fails half-way still cancels what its first pages
+// listed, though the caller knew of no workflow.
+func TestCancelUsesThePagesItGot(t *testing.T) {
+	t.Parallel()
+	sc := scenario(`{"name":"a","duration":"1h"},{"name":"b","duration":"1h"},{"name":"c","duration":"1h"}`,
+		`,"page_size":2,"faults":[{"method":"GET","path":"/pipeline/*/workflow","skip":1,"status":500}]`)
+	s, c, p, clk := setup(t, sc)
+	clk.Advance(10 * time.Second) // the workflows have started
+	var l logs
+	canceled := Cancel(context.Background(), c, p, nil, 0, l.opts(Options{}).Logf)
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(canceled) != 2 {
+		t.Errorf("%d cancels sent, %d reported; want the 2 workflows of the first page\n%s", n, len(canceled), strings.Join(l.lines, "\n"))
+	}
+	if len(l.lines) != 1 || !strings.Contains(l.lines[0], "canceling the 2 it saw running") {
+		t.Errorf("logs:\n%s", strings.Join(l.lines, "\n"))
+	}
+}

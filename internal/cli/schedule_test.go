@@ -333,7 +333,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		// targets may have moved the shared clock on since.
 		var last time.Duration
 		for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"*") {
-			if q.Status == 200 && !q.Lost() && !q.Mangled() { // an answer the run got, and could read
+			if q.Status == 200 && !q.Lost() && !q.Mangled() && !q.Partial() { // an answer the run got, and could read whole
 				last = max(last, q.Served)
 			}
 		}
@@ -346,7 +346,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		if s.cancel && (strings.Contains(tr.Error, ": interrupted") || tr.Status == "timed-out") {
 			var listed []circleci.Workflow
 			for _, q := range r.Requests("GET", "/pipeline/"+tr.ID+"/workflow") {
-				if q.Status == 200 && !q.Lost() && !q.Mangled() { // an answer the run got, and could read
+				if q.Status == 200 && !q.Lost() && !q.Mangled() && !q.Partial() { // an answer the run got, and could read whole
 					listed = truthOf(t, r.Sim, tr.ID, q.Served).workflows
 				}
 			}
