@@ -153,6 +153,7 @@ type step struct {
 	tmp    string    // TMPDIR, checked for leftovers
 	script string    // the step's command; set: replaces the orb's
 	signal os.Signal // set: sent to the shell once the binary waits
+	world  string    // the simulator's scenario (a built-in name or JSON); default world
 }
 
 type result struct {
@@ -186,6 +187,9 @@ func (s *step) run() result {
 	ref := regexp.MustCompile(`<<\s*parameters\.(\w+)\s*>>`)
 
 	sc, err := circlecitest.Parse([]byte(world))
+	if s.world != "" {
+		sc, err = circlecitest.Open(s.world)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -252,7 +252,7 @@ var usageExamples = []struct {
 }{
 	{"Trigger a branch, with typed pipeline parameters", []string{`circleci-trigger --project-slug gh/acme/api --branch main --param deploy=true --param replicas=3`}},
 	{"Trigger and wait; the exit code is the pipeline's", []string{`circleci-trigger --project-slug gh/acme/api --wait --timeout 45m`}},
-	{"Fan out to two projects; stop at the first failure, cancel what runs on exit", []string{`circleci-trigger --wait --fail-fast --cancel-on-exit --targets '[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/mobile","branch":"release"}]'`}},
+	{"Fan out to two projects; stop at the first failure, cancel what runs on exit", []string{`circleci-trigger --wait --fail-fast --cancel-on-exit --targets '[{"project-slug":"gh/acme/web"},{"project-slug":"gh/acme/docs","branch":"main"}]'`}},
 	{"Keep the pipeline's URL (the last word of stdout), or the whole outcome as JSON", []string{
 		`URL=$(circleci-trigger --project-slug gh/acme/api | awk '{print $NF}') && echo "$URL"`,
 		`circleci-trigger --project-slug gh/acme/api --wait --json > result.json`,
