@@ -67,30 +67,68 @@ func (s *Simulator) hang(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// limit counts a request against the rate limit and announces what is left
-// in h; it reports whether the request is over the limit.
-func (s *Simulator) limit(h http.Header) bool {
-	rl := s.sc.RateLimit
-	if rl == nil {
-		return false
+// limit counts a request against each rate limit and announces what is
+// left in h; it reports how long until the window of a limit the request
+// is over ends (0: under every limit).
+func (s *Simulator) limit(h http.Header) time.Duration {
+	if len(s.sc.RateLimits) == 0 {
+		return 0
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.used == nil {
+		s.used, s.windows = make([]int, len(s.sc.RateLimits)), make([]int64, len(s.sc.RateLimits))
+	}
 	since := s.clk.Now().Sub(s.start)
-	if w := int64(since / rl.Window.D()); w != s.window {
-		s.window, s.used = w, 0
-	}
-	reset := time.Duration(s.window+1)*rl.Window.D() - since
-	over := s.used >= rl.Limit
-	if !over {
-		s.used++
-	}
-	for _, prefix := range []string{"RateLimit-", "X-RateLimit-"} {
-		h.Set(prefix+"Limit", strconv.Itoa(rl.Limit))
-		h.Set(prefix+"Remaining", strconv.Itoa(rl.Limit-s.used))
-		h.Set(prefix+"Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
+	var over time.Duration
+	for i, rl := range s.sc.RateLimits {
+		win := rl.Window.D()
+		w := int64(math.Floor(float64(since-rl.Offset.D()) / float64(win)))
+		if w != s.windows[i] {
+			s.windows[i], s.used[i] = w, 0
+		}
+		reset := rl.Offset.D() + time.Duration(w+1)*win - since
+		max := rl.Limit
+		for _, c := range rl.Changes {
+			if rl.Offset.D()+time.Duration(w)*win >= c.At.D() { // from the first window that starts after it
+				max = c.Limit
+			}
+		}
+		if s.used[i] >= max {
+			over = maxDuration(over, reset)
+		} else {
+			s.used[i]++
+		}
+		secs := math.Ceil(reset.Seconds())
+		if rl.Floor {
+			secs = math.Floor(reset.Seconds())
+		}
+		left, resetText := strconv.Itoa(max-s.used[i]), strconv.Itoa(int(secs))
+		switch rl.Headers {
+		case "both", "ratelimit":
+			h.Set("RateLimit-Limit", strconv.Itoa(max))
+			h.Set("RateLimit-Remaining", left)
+			h.Set("RateLimit-Reset", resetText)
+		}
+		switch rl.Headers {
+		case "both", "x-ratelimit":
+			h.Set("X-RateLimit-Limit", strconv.Itoa(max))
+			h.Set("X-RateLimit-Remaining", left)
+			h.Set("X-RateLimit-Reset", resetText)
+		case "x-ratelimit-unit":
+			h.Set("X-RateLimit-Limit-"+unitOf(win), strconv.Itoa(max))
+			h.Set("X-RateLimit-Remaining", left)
+			h.Set("X-RateLimit-Reset", resetText)
+		}
 	}
 	return over
+}
+
+func maxDuration(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // faultAnswer is the answer a fault with a Status gives.

@@ -33,25 +33,47 @@ func (s *Simulator) scale(w *WorkflowSpec) float64 {
 // history are the durations of the past runs of workflow w of project p,
 // oldest first: the same draws for the same scenario.
 func (s *Simulator) history(p *Project, w *WorkflowSpec) []time.Duration {
+	ends, _ := s.pastRuns(p, w)
+	return ends
+}
+
+// pastRuns are the past runs of workflow w of project p, oldest first:
+// how long each took, and for a workflow timed by its jobs how long each
+// of its jobs took (jobs[run][job]), drawn as its new runs are.
+func (s *Simulator) pastRuns(p *Project, w *WorkflowSpec) (ends []time.Duration, jobs [][]time.Duration) {
 	if p.Insights == nil || p.Insights.Runs <= 0 {
-		return nil
+		return nil, nil
 	}
 	h := fnv.New64a()
 	h.Write([]byte(p.Slug + "\x00" + w.Name))
 	rng := rand.New(rand.NewPCG(uint64(s.sc.Seed), h.Sum64()))
-	end := w.Duration.D()
-	if len(w.Steps) > 0 {
-		end = w.Steps[len(w.Steps)-1].At.D()
-	}
-	out := make([]time.Duration, p.Insights.Runs)
-	for i := range out {
-		f := 1.0
+	draw := func(d time.Duration) time.Duration {
 		if w.Spread > 0 {
-			f = math.Exp(rng.NormFloat64() * w.Spread)
+			return time.Duration(float64(d) * math.Exp(rng.NormFloat64()*w.Spread))
 		}
-		out[i] = time.Duration(float64(end) * f)
+		return d
 	}
-	return out
+	end := w.Steps[len(w.Steps)-1].At.D()
+	ends = make([]time.Duration, p.Insights.Runs)
+	for i := range ends {
+		if !w.timedByJobs() {
+			ends[i] = draw(end)
+			continue
+		}
+		done := map[string]time.Duration{}
+		run := make([]time.Duration, len(w.Jobs))
+		for k, j := range w.Jobs {
+			start := time.Duration(0)
+			for _, r := range j.Requires {
+				start = max(start, done[r])
+			}
+			run[k] = draw(j.Duration.D())
+			done[j.Name] = start + run[k]
+			ends[i] = max(ends[i], done[j.Name])
+		}
+		jobs = append(jobs, run)
+	}
+	return ends, jobs
 }
 
 // insightsRefused answers an insights request the scenario refuses, as
@@ -102,6 +124,37 @@ func (s *Simulator) workflowMetrics(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	s.page(w, r, "insights"+p.Slug, items)
+}
+
+// jobMetrics is GET /insights/{project-slug}/workflows/{name}/jobs
+// (getProjectWorkflowJobMetrics): the duration metrics of each job of a
+// workflow timed by its jobs.
+func (s *Simulator) jobMetrics(w http.ResponseWriter, r *http.Request) {
+	p, wf, _, now, ok := s.workflowHistory(w, r)
+	if !ok {
+		return
+	}
+	_, runs := s.pastRuns(p, wf)
+	items := []any{}
+	for k, j := range wf.Jobs {
+		if len(runs) == 0 {
+			break
+		}
+		durations := make([]time.Duration, len(runs))
+		for i, run := range runs {
+			durations[i] = run[k]
+		}
+		items = append(items, map[string]any{
+			"name":         j.Name,
+			"window_start": now.Add(-90 * 24 * time.Hour).UTC().Format(time.RFC3339), "window_end": now.UTC().Format(time.RFC3339),
+			"metrics": map[string]any{
+				"total_runs": len(runs), "successful_runs": len(runs), "failed_runs": 0, "success_rate": 1.0,
+				"total_credits_used": 10 * len(runs), "throughput": float64(len(runs)) / 90,
+				"duration_metrics": durationMetrics(durations),
+			},
+		})
+	}
+	s.page(w, r, "jobs"+p.Slug+wf.Name, items)
 }
 
 // workflowHistory finds the workflow an insights request names and its

@@ -207,8 +207,19 @@ func (s *Simulator) listJobs(w http.ResponseWriter, r *http.Request, wf *workflo
 		if st == "running" {
 			status = "running"
 		}
-		item := map[string]any{"dependencies": []string{}, "id": wf.jobIDs[i], "name": j.Name,
+		deps := []string{}
+		for _, r := range j.Requires {
+			if k := slices.IndexFunc(wf.jobs, func(o JobSpec) bool { return o.Name == r }); k >= 0 {
+				deps = append(deps, wf.jobIDs[k])
+			}
+		}
+		item := map[string]any{"dependencies": deps, "id": wf.jobIDs[i], "name": j.Name,
 			"project_slug": circleci.ShortSlug(wf.p.slug), "status": status, "type": typ, "started_at": nil}
+		if wf.jobEnd != nil {
+			s.timedJob(item, wf, i, at, now)
+			items = append(items, item)
+			continue
+		}
 		if n := wf.jobNumbers[i]; n != 0 {
 			item["job_number"] = n
 		}
@@ -224,6 +235,28 @@ func (s *Simulator) listJobs(w http.ResponseWriter, r *http.Request, wf *workflo
 		items = append(items, item)
 	}
 	s.page(w, r, "job"+wf.id, items)
+}
+
+// timedJob sets the status and times of job i of a workflow timed by its
+// jobs, which appeared at at: blocked, running, then its status; canceled
+// if the workflow was canceled before it ended.
+func (s *Simulator) timedJob(item map[string]any, wf *workflow, i int, at, now time.Time) {
+	start, end := at.Add(wf.jobStart[i]), at.Add(wf.jobEnd[i])
+	if c := wf.canceledAt; !c.IsZero() && c.Before(end) && !c.After(now) {
+		item["status"] = "canceled"
+		if c.After(start) {
+			item["started_at"], item["stopped_at"] = s.stamp(start, false), s.stamp(c, false)
+		}
+		return
+	}
+	switch {
+	case now.Before(start):
+		item["status"] = "blocked"
+	case now.Before(end):
+		item["status"], item["started_at"] = "running", s.stamp(start, false)
+	default:
+		item["status"], item["started_at"], item["stopped_at"] = wf.jobs[i].Status, s.stamp(start, false), s.stamp(end, false)
+	}
 }
 
 func (s *Simulator) cancelWorkflow(w http.ResponseWriter, r *http.Request, wf *workflow, now time.Time) {

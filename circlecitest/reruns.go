@@ -21,6 +21,9 @@ type jobRef struct {
 func (s *Simulator) addWorkflow(pl *pipeline, wf *workflow) {
 	wf.id, wf.p = s.id(pl.id, len(pl.workflows)), pl
 	wf.scale = s.scale(wf.spec)
+	if wf.spec.timedByJobs() {
+		s.timeJobs(wf)
+	}
 	for k, j := range wf.jobs {
 		wf.jobIDs = append(wf.jobIDs, s.id(wf.id, k))
 		var n int64
@@ -260,4 +263,25 @@ func (s *Simulator) listArtifacts(w http.ResponseWriter, r *http.Request, wf *wo
 			"url": "https://output.circle-artifacts.com/output/job/" + wf.jobIDs[i] + "/artifacts/" + strconv.FormatInt(a.NodeIndex, 10) + "/" + a.Path})
 	}
 	s.page(w, r, "artifacts"+wf.jobIDs[i], items)
+}
+
+// timeJobs draws how long each job of a workflow timed by its jobs runs
+// this time, and when it starts: once the jobs it requires have ended (a
+// required job the run does not have, as in a rerun of some jobs, counts
+// as ended). The workflow's timeline is scaled to end with its last job.
+// s.mu is held.
+func (s *Simulator) timeJobs(wf *workflow) {
+	ends := map[string]time.Duration{}
+	var end time.Duration
+	for _, j := range wf.jobs {
+		start := time.Duration(0)
+		for _, r := range j.Requires {
+			start = max(start, ends[r])
+		}
+		d := time.Duration(float64(j.Duration.D()) * s.scale(wf.spec))
+		wf.jobStart, wf.jobEnd = append(wf.jobStart, start), append(wf.jobEnd, start+d)
+		ends[j.Name] = start + d
+		end = max(end, start+d)
+	}
+	wf.scale = float64(end) / float64(wf.spec.Steps[len(wf.spec.Steps)-1].At.D())
 }

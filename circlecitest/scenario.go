@@ -32,6 +32,10 @@ type Scenario struct {
 	PageSize int `json:"page_size,omitempty"`
 	// Latency is added to every API answer, like a distant server.
 	Latency Duration `json:"latency,omitempty"`
+	// Jitter delays each request's arrival, and then its answer, by up to
+	// this long more, drawn at random: requests and answers overtake each
+	// other.
+	Jitter Duration `json:"jitter,omitempty"`
 	// ClockSkew offsets the server's clock as its answers show it: every
 	// timestamp (created_at, stopped_at, …) and the Date header every answer
 	// carries. Positive: the server is ahead of the client; negative: behind.
@@ -39,8 +43,10 @@ type Scenario struct {
 	// ListLag is the default of Project.ListLag.
 	ListLag Duration `json:"list_lag,omitempty"`
 	// RateLimit, when set, announces a rate limit on every API answer and
-	// answers 429 once it is used up.
-	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// answers 429 once it is used up. RateLimits are more, each enforced
+	// on its own, as CircleCI may send both header families.
+	RateLimit  *RateLimit  `json:"rate_limit,omitempty"`
+	RateLimits []RateLimit `json:"rate_limits,omitempty"`
 	// Seed drives every random draw (workflow durations with a Spread, the
 	// history of Insights, pipeline, workflow and job ids): the same seed,
 	// the same rehearsal.
@@ -60,13 +66,41 @@ const DefaultToken = "sim-token-not-a-secret"
 const DefaultUser = "sim-user"
 
 // RateLimit is a fixed-window limit on all API requests together, whatever
-// their token. Every answer carries RateLimit-Limit, RateLimit-Remaining and
-// RateLimit-Reset, and X-RateLimit-Limit, X-RateLimit-Remaining and
-// X-RateLimit-Reset (seconds until the window ends). A request over the limit
-// gets 429 "Rate limit exceeded." with Retry-After set to the same seconds.
+// their token, counted as each request arrives. Every answer announces it
+// in the headers Headers names; a request over the limit gets 429 "Rate
+// limit exceeded." with Retry-After set to the seconds until the window
+// ends.
 type RateLimit struct {
 	Limit  int      `json:"limit"`            // requests per window
-	Window Duration `json:"window,omitempty"` // default 1m, from the simulator's start
+	Window Duration `json:"window,omitempty"` // default 1m
+	// Offset moves the windows: they start Offset after the simulator,
+	// then every Window, so that they are not aligned with a client's
+	// start.
+	Offset Duration `json:"offset,omitempty"`
+	// Headers is the family of headers that announces the limit:
+	//   - "both" (the default): RateLimit-Limit/-Remaining/-Reset and
+	//     X-RateLimit-Limit/-Remaining/-Reset;
+	//   - "ratelimit": RateLimit-* alone;
+	//   - "x-ratelimit": X-RateLimit-* alone, as CircleCI was recorded
+	//     sending it;
+	//   - "x-ratelimit-unit": X-RateLimit-Limit-<Second|Minute|Hour|Day>
+	//     (the unit is Window, which must be one), X-RateLimit-Remaining and
+	//     X-RateLimit-Reset, as CircleCI documents it;
+	//   - "none": no header; only the 429s tell.
+	// Give each of several limits its own family.
+	Headers string `json:"headers,omitempty"`
+	// Floor rounds Reset down to whole seconds (0 in a window's last
+	// second); by default it is rounded up.
+	Floor bool `json:"floor,omitempty"`
+	// Changes change the limit from a window on.
+	Changes []LimitChange `json:"changes,omitempty"`
+}
+
+// LimitChange is a new limit from the first window that starts at or
+// after At on.
+type LimitChange struct {
+	At    Duration `json:"at"`
+	Limit int      `json:"limit"`
 }
 
 // Project is one project and what each of its pipelines does.
@@ -216,6 +250,15 @@ type JobSpec struct {
 	Name   string `json:"name"`
 	Type   string `json:"type,omitempty"` // build (default) or approval
 	Status string `json:"status"`
+	// Duration, set on the jobs of a workflow, times the workflow by its
+	// jobs: each starts when the jobs it Requires have ended (at once
+	// without any), runs about Duration (give or take the workflow's
+	// Spread, a draw of its own) and then has its Status (default
+	// success); the workflow ends with its last job. Before it starts a job
+	// is blocked, then running, with its own started_at and stopped_at.
+	// Insights know each job's history too.
+	Duration Duration `json:"duration,omitempty"`
+	Requires []string `json:"requires,omitempty"` // names of jobs listed before it
 	// Unnumbered lists an approval job without a job_number, as the API
 	// did until 2023 or so; today's answers number approval jobs too.
 	Unnumbered bool `json:"unnumbered,omitempty"`
@@ -392,13 +435,12 @@ func (s *Scenario) normalize() error {
 		s.PageSize = 20
 	}
 	var errs []error
-	if rl := s.RateLimit; rl != nil {
-		if rl.Window <= 0 {
-			rl.Window = Duration(time.Minute)
-		}
-		if rl.Limit <= 0 {
-			errs = append(errs, errors.New("rate_limit: limit must be positive"))
-		}
+	if s.RateLimit != nil {
+		s.RateLimits = append([]RateLimit{*s.RateLimit}, s.RateLimits...)
+		s.RateLimit = nil
+	}
+	for i := range s.RateLimits {
+		errs = append(errs, s.RateLimits[i].normalize(fmt.Sprintf("rate_limits[%d]", i))...)
 	}
 	for i := range s.Projects {
 		errs = append(errs, s.Projects[i].normalize(fmt.Sprintf("projects[%d]", i), s.ListLag)...)
@@ -484,6 +526,7 @@ func (w *WorkflowSpec) normalize(at string) []error {
 	if w.AutoRerunDelay == 0 {
 		w.AutoRerunDelay = Duration(2 * time.Second)
 	}
+	errs = append(errs, w.normalizeJobs(at)...)
 	errs = append(errs, w.normalizeSteps(at)...)
 	for k := range w.Reruns {
 		r := &w.Reruns[k]
@@ -491,6 +534,47 @@ func (w *WorkflowSpec) normalize(at string) []error {
 		errs = append(errs, r.normalizeSteps(fmt.Sprintf("%s.reruns[%d]", at, k))...)
 	}
 	return errs
+}
+
+// normalizeJobs checks the jobs of a workflow timed by its jobs, and
+// gives the workflow the steps of its jobs' median run.
+func (w *WorkflowSpec) normalizeJobs(at string) []error {
+	if !w.timedByJobs() {
+		return nil
+	}
+	var errs []error
+	ends := map[string]time.Duration{}
+	var end time.Duration
+	for i, j := range w.Jobs {
+		if j.Duration <= 0 || j.Type == "approval" {
+			errs = append(errs, fmt.Errorf("%s.jobs[%d]: every job of a workflow timed by its jobs needs a duration, and none can be an approval", at, i))
+		}
+		start := time.Duration(0)
+		for _, r := range j.Requires {
+			e, ok := ends[r]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s.jobs[%d]: requires %q, not a job listed before it", at, i, r))
+			}
+			start = max(start, e)
+		}
+		if j.Status == "" {
+			w.Jobs[i].Status = "success"
+		}
+		ends[j.Name] = start + j.Duration.D()
+		end = max(end, ends[j.Name])
+	}
+	// Normalized once already, the workflow has the steps of its jobs.
+	ownSteps := len(w.Steps) > 0 && (len(w.Steps) != 2 || w.Steps[1].At.D() != end)
+	if ownSteps || (w.Duration > 0 && w.Duration.D() != end) {
+		errs = append(errs, fmt.Errorf("%s: a workflow timed by its jobs has no duration or steps of its own", at))
+	}
+	w.Duration = Duration(end)
+	return errs
+}
+
+// timedByJobs tells a workflow whose jobs have durations.
+func (w *WorkflowSpec) timedByJobs() bool {
+	return slices.ContainsFunc(w.Jobs, func(j JobSpec) bool { return j.Duration > 0 })
 }
 
 func (w *WorkflowSpec) normalizeSteps(at string) []error {
@@ -528,3 +612,36 @@ func globs(gs []string) *regexp.Regexp {
 
 // matches reports whether v matches compiled patterns (none match nothing).
 func matches(re *regexp.Regexp, v string) bool { return re != nil && re.MatchString(v) }
+
+func (rl *RateLimit) normalize(at string) []error {
+	var errs []error
+	if rl.Window <= 0 {
+		rl.Window = Duration(time.Minute)
+	}
+	if rl.Headers == "" {
+		rl.Headers = "both"
+	}
+	if rl.Limit <= 0 {
+		errs = append(errs, fmt.Errorf("%s: limit must be positive", at))
+	}
+	for _, c := range rl.Changes {
+		if c.Limit <= 0 {
+			errs = append(errs, fmt.Errorf("%s: a change's limit must be positive", at))
+		}
+	}
+	switch rl.Headers {
+	case "both", "ratelimit", "x-ratelimit", "none":
+	case "x-ratelimit-unit":
+		if unitOf(rl.Window.D()) == "" {
+			errs = append(errs, fmt.Errorf("%s: x-ratelimit-unit needs a window of 1s, 1m, 1h or 24h", at))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%s: headers %q: want both, ratelimit, x-ratelimit, x-ratelimit-unit or none", at, rl.Headers))
+	}
+	return errs
+}
+
+// unitOf names a window in X-RateLimit-Limit-<unit>.
+func unitOf(d time.Duration) string {
+	return map[time.Duration]string{time.Second: "Second", time.Minute: "Minute", time.Hour: "Hour", 24 * time.Hour: "Day"}[d]
+}

@@ -24,9 +24,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	mrand "math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,9 +109,10 @@ type Simulator struct {
 	arrivals  []Request // as they arrive, before any answer
 	observe   func(Request)
 	hits      []int        // per fault: matching requests seen
-	used      int          // requests in the current rate-limit window
-	window    int64        // which window that is, counted from start
+	used      []int        // per rate limit: requests in its current window
+	windows   []int64      // which window that is, counted from its offset
 	rng       *mrand.Rand  // draws of workflow durations; made from Seed on first use
+	jitterRNG *mrand.Rand  // draws of Jitter
 	pages     atomic.Int64 // fresh page tokens handed out (Endless)
 	chains    sync.Map     // a page token -> the answer that gave it (*chain)
 }
@@ -137,15 +140,17 @@ type workflow struct {
 	canceledAt time.Time
 	jobs       []JobSpec // the jobs it runs: the spec's, or a rerun's choice
 	jobIDs     []string
-	jobNumbers []int64   // 0 for unnumbered approval jobs
-	rerunAt    time.Time // set for a rerun: when it was asked for (or, automatic, when it came)
-	first      *workflow // the workflow a rerun reruns, first of its line; nil for that one
-	reruns     int       // on the first of a line: how many reruns it had
-	scale      float64   // this run's duration factor (Spread)
-	autoNumber int       // auto_rerun_number: the Nth automatic rerun; 0 for others
-	manual     bool      // a rerun someone asked for: it gets no automatic rerun
-	autoDone   bool      // its automatic rerun came, or was declined
-	autoNext   *workflow // its automatic rerun
+	jobNumbers []int64         // 0 for unnumbered approval jobs
+	rerunAt    time.Time       // set for a rerun: when it was asked for (or, automatic, when it came)
+	first      *workflow       // the workflow a rerun reruns, first of its line; nil for that one
+	reruns     int             // on the first of a line: how many reruns it had
+	scale      float64         // this run's duration factor (Spread)
+	jobStart   []time.Duration // timed by its jobs: when each job starts, since the workflow appeared
+	jobEnd     []time.Duration // and when it ends
+	autoNumber int             // auto_rerun_number: the Nth automatic rerun; 0 for others
+	manual     bool            // a rerun someone asked for: it gets no automatic rerun
+	autoDone   bool            // its automatic rerun came, or was declined
+	autoNext   *workflow       // its automatic rerun
 }
 
 // NewSimulator makes a simulator over a normalized copy of sc (later changes to sc
@@ -186,6 +191,7 @@ func NewSimulator(sc *Scenario, clk circleci.Clock) *Simulator {
 	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows", s.workflowMetrics)
 	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}", s.workflowRuns)
 	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}/summary", s.workflowSummary)
+	m.HandleFunc("GET /api/v2/insights/{vcs}/{org}/{repo}/workflows/{name}/jobs", s.jobMetrics)
 	m.HandleFunc("/api/v2/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, msg("Not found"))
 	})
@@ -228,7 +234,7 @@ func (s *Simulator) Matching(method, pathGlob string) []Request {
 func (s *Simulator) Calm() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sc.Faults, s.sc.RateLimit = nil, nil
+	s.sc.Faults, s.sc.RateLimits = nil, nil
 }
 
 // Observe calls f with every request as it arrives, before it is
@@ -285,7 +291,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if s.sleep(r.Context(), s.distance(r.URL.EscapedPath())) != nil {
+	if s.sleep(r.Context(), s.distance(r.URL.EscapedPath())+s.jitter()) != nil {
 		return
 	}
 	rec := Request{
@@ -311,11 +317,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if observe != nil {
 		observe(rec)
 	}
-	if s.limit(w.Header()) {
+	if over := s.limit(w.Header()); over > 0 {
 		rec.Fault, rec.Status = true, 429
 		s.record(rec)
 		s.spoil(r.URL.Query().Get("page-token"))
-		limited := &Fault{Status: 429, RetryAfter: w.Header().Get("X-RateLimit-Reset")}
+		limited := &Fault{Status: 429, RetryAfter: strconv.Itoa(int(math.Ceil(over.Seconds())))}
 		s.send(w, s.faultAnswer(limited, ""), limited)
 		return
 	}
@@ -325,7 +331,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.Fault = f != nil; f == nil {
 		f = &Fault{} // changes nothing
 	}
-	ctx, late := r.Context(), s.sc.Latency.D()
+	ctx, late := r.Context(), s.sc.Latency.D()+s.jitter()
 	var out *answer
 	if f.AfterEffect { // handled first, then late or failing
 		if s.sleep(ctx, late) != nil {
@@ -359,6 +365,19 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(rec)
 	s.send(w, out, f)
+}
+
+// jitter is a random extra delay of up to Scenario.Jitter.
+func (s *Simulator) jitter() time.Duration {
+	if s.sc.Jitter <= 0 {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.jitterRNG == nil {
+		s.jitterRNG = mrand.New(mrand.NewPCG(uint64(s.sc.Seed), 0x6a09e667f3bcc908))
+	}
+	return time.Duration(s.jitterRNG.Int64N(int64(s.sc.Jitter)))
 }
 
 // distance is how long a request about a project takes to arrive: the

@@ -530,3 +530,104 @@ func TestPartialReads(t *testing.T) {
 		t.Errorf("partial = %v, want %v", partial, want)
 	}
 }
+
+// A workflow timed by its jobs: each job blocked until those it requires
+// end, then running, then done, with its own times and dependencies; the
+// workflow ends with its last job; insights know each job's history, and
+// the workflow's history is its jobs' chain. Answers match the spec.
+func TestWorkflowTimedByItsJobs(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := circlecitest.NewFakeClock(start)
+	s, host := simtest.Start(t, circlecitest.MustParse(`{"tokens": ["fake-token-1"], "projects": [{"slug": "gh/acme/api",
+		"insights": {"runs": 20},
+		"pipeline": {"workflows": [{"name": "build", "jobs": [
+			{"name": "setup", "duration": "10s"},
+			{"name": "test", "duration": "60s", "requires": ["setup"]},
+			{"name": "lint", "duration": "5s", "requires": ["setup"]},
+			{"name": "deploy", "duration": "20s", "requires": ["test", "lint"]}]}]}}]}`), clk)
+	c := call{t, host, "fake-token-1"}
+	check := func(op string, code int, body []byte) {
+		t.Helper()
+		if code/100 != 2 {
+			t.Errorf("%s: %d %s", op, code, body)
+		}
+		for _, e := range checkOp(op, code, body) {
+			t.Errorf("%s", e)
+		}
+	}
+	_, p := c.json("POST", "/project/gh/acme/api/pipeline", "{}")
+	clk.Advance(time.Second) // created at 300ms, the workflow listed at 500ms
+	_, wfs := c.json("GET", "/pipeline/"+p["id"].(string)+"/workflow", "")
+	wf := wfs["items"].([]any)[0].(map[string]any)["id"].(string)
+	type job struct {
+		ID, Name, Status string
+		StartedAt        *string  `json:"started_at"`
+		StoppedAt        *string  `json:"stopped_at"`
+		Dependencies     []string `json:"dependencies"`
+	}
+	jobs := func(at time.Duration) map[string]job {
+		clk.Advance(start.Add(at).Sub(clk.Now()))
+		code, body := c.do("GET", "/workflow/"+wf+"/job", "", "")
+		check("listWorkflowJobs", code, body)
+		var page struct{ Items []job }
+		json.Unmarshal(body, &page)
+		out := map[string]job{}
+		for _, j := range page.Items {
+			out[j.Name] = j
+		}
+		return out
+	}
+	stamp := func(at time.Duration) string { return start.Add(at).UTC().Format("2006-01-02T15:04:05Z") }
+	at := 500 * time.Millisecond // the workflow's appearance
+	j := jobs(5 * time.Second)
+	if j["setup"].Status != "running" || j["test"].Status != "blocked" || j["test"].StartedAt != nil ||
+		!slices.Equal(j["deploy"].Dependencies, []string{j["test"].ID, j["lint"].ID}) {
+		t.Errorf("at 5s: %+v", j)
+	}
+	j = jobs(at + 30*time.Second)
+	if j["setup"].Status != "success" || *j["setup"].StoppedAt != stamp(at+10*time.Second) || j["test"].Status != "running" ||
+		*j["test"].StartedAt != stamp(at+10*time.Second) || j["lint"].Status != "success" || j["deploy"].Status != "blocked" {
+		t.Errorf("at 30s: %+v", j)
+	}
+	j = jobs(at + 80*time.Second)
+	if j["deploy"].Status != "running" || *j["deploy"].StartedAt != stamp(at+70*time.Second) {
+		t.Errorf("at 80s: %+v", j)
+	}
+	_, w := c.json("GET", "/workflow/"+wf, "")
+	if w["status"] != "running" {
+		t.Errorf("the workflow at 80s: %v", w["status"])
+	}
+	j = jobs(at + 90*time.Second)
+	if _, w = c.json("GET", "/workflow/"+wf, ""); w["status"] != "success" || w["stopped_at"] != stamp(at+90*time.Second) ||
+		j["deploy"].Status != "success" {
+		t.Errorf("at 90s: the workflow %v %v, deploy %+v", w["status"], w["stopped_at"], j["deploy"])
+	}
+	if end, ok := s.Ended(p["id"].(string)); !ok || end != start.Add(at+90*time.Second) {
+		t.Errorf("Ended = %s, %v", end, ok)
+	}
+
+	code, body := c.do("GET", "/insights/gh/acme/api/workflows/build/jobs", "", "")
+	check("getProjectWorkflowJobMetrics", code, body)
+	var metrics struct {
+		Items []struct {
+			Name    string
+			Metrics struct {
+				TotalRuns       int                  `json:"total_runs"`
+				DurationMetrics struct{ Median int } `json:"duration_metrics"`
+			}
+		}
+	}
+	json.Unmarshal(body, &metrics)
+	var names []string
+	for _, m := range metrics.Items {
+		names = append(names, fmt.Sprintf("%s:%d:%d", m.Name, m.Metrics.TotalRuns, m.Metrics.DurationMetrics.Median))
+	}
+	if want := []string{"setup:20:10", "test:20:60", "lint:20:5", "deploy:20:20"}; !slices.Equal(names, want) {
+		t.Errorf("job metrics %v, want %v", names, want)
+	}
+	_, all := c.json("GET", "/insights/gh/acme/api/workflows", "")
+	if m := all["items"].([]any)[0].(map[string]any)["metrics"].(map[string]any)["duration_metrics"].(map[string]any); m["median"] != 90.0 {
+		t.Errorf("the workflow's median: %v, want its jobs' chain, 90", m["median"])
+	}
+}

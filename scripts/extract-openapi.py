@@ -12,7 +12,7 @@ OPS = {"getPipelineById", "listWorkflowsByPipelineId", "listWorkflowJobs", "trig
        "triggerPipelineRun", "listMyPipelines", "cancelWorkflow", "getWorkflowById",
        "getCurrentUser", "getPipelineConfigById", "listPipelinesForProject", "getTests",
        "getJobArtifacts", "rerunWorkflow", "getProjectWorkflowMetrics", "getProjectWorkflowRuns",
-       "getWorkflowSummary"}
+       "getWorkflowSummary", "getProjectWorkflowJobMetrics"}
 
 spec = json.load(open(sys.argv[1]))
 
