@@ -2,6 +2,7 @@ package circleci
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,119 +13,203 @@ import (
 // Defaults of the request budget a Client shares among its users.
 const (
 	// DefaultConns is the connections kept open to the API, and the
-	// requests sent at once before the API announced a rate limit.
+	// requests sent at once.
 	DefaultConns = 50
-	// DefaultRate is the sustained request rate when the API announces no
-	// rate limit: gentle, as CircleCI asks of pollers.
-	DefaultRate = 10.0
+	// DefaultRate is the most requests a second when the API announces no
+	// rate limit: under the 151 a second CircleCI has been seen to
+	// announce, and well above what 50 waits need in their densest polling
+	// (one request each every 2.5s: 20 a second).
+	DefaultRate = 150.0
 )
 
-// budget keeps every request of a Client under the API's announced rate
-// limit, before any 429: it follows RateLimit-* and X-RateLimit-* (the
-// lower limit when both are announced and differ), spending what the
-// window has left and waiting for its reset when that is used up. Until
-// an answer announces a limit (or when none does), a token bucket of
-// DefaultRate with a burst of the client's connections applies: a fan-out
-// sends its first Conns requests at once, which a limit of fewer than
-// Conns per window would answer with 429s (the shared pause then applies).
+// budget keeps every request of a Client under the rate limits the API
+// announces, before any 429. It follows each family of headers on its own
+// (RateLimit-*, X-RateLimit-*, X-RateLimit-*-Second, …; when several come
+// at once, each holds, so the lowest does) and needs neither the windows'
+// alignment nor the rounding of their Reset:
+//
+//   - Its own requests: at most the limit in any stretch of one window
+//     plus the longest round trip seen, so that however the server's fixed
+//     windows fall and however late a request arrives, no window counts
+//     more of them than the limit.
+//   - What others spend of a shared token: the Remaining of the answer to
+//     the newest request (answers overtake each other: an older request's
+//     Remaining is not news), less the requests sent since and those sent
+//     before it and not yet answered. Once that is
+//     used up, requests wait until that window has surely ended: its Reset
+//     after the answer, plus a second since Reset has whole seconds, or
+//     one window after the answer where the window's length is known.
+//
+// Until an answer announces a limit (or when none does), DefaultRate (or
+// Client.Rate) requests a second apply the same way.
 type budget struct {
-	mu        sync.Mutex
-	announced bool
-	remaining int       // requests the window has left, as far as we know
-	limit     int       // the announced limit per window
-	reset     time.Time // when the window ends
-	inflight  int
-	lastSeen  int // the Remaining of the last answer
-	// without an announced limit
-	tokens float64
-	filled time.Time
+	mu     sync.Mutex
+	seq    uint64              // requests admitted so far, each numbered
+	open   map[uint64]struct{} // requests sent and not yet answered
+	sent   []sentAt            // own requests, oldest first, while a window may count them
+	limits []*familyLimit      // one per family of headers announced
+	rtt    time.Duration       // the longest round trip seen
 }
 
-// take waits until a request may be sent.
-func (c *Client) take(ctx context.Context) error {
+type sentAt struct {
+	at  time.Time
+	seq uint64
+}
+
+// ticket is an admitted request: its number and when it was sent.
+type ticket struct {
+	seq uint64
+	at  time.Time
+}
+
+// familyLimit is what one family of headers announced.
+type familyLimit struct {
+	family    string
+	max       int           // requests per window
+	window    time.Duration // its length: the family's unit, a w= parameter, or a second more than the longest Reset seen
+	known     bool          // window is the family's own, not a guess
+	remaining int           // what was left when request seq was counted
+	seq       uint64        // the newest request whose answer told
+	ends      time.Time     // the window that counted request seq has ended by then
+}
+
+// take waits until a request may be sent, and admits it.
+func (c *Client) take(ctx context.Context) (ticket, error) {
 	b := &c.budget
 	b.mu.Lock()
 	for {
 		now := c.now()
-		var wait time.Duration
-		if b.announced {
-			if !b.reset.IsZero() && !now.Before(b.reset) {
-				b.remaining, b.reset = b.limit, time.Time{}
-			}
-			if b.remaining > 0 {
-				b.remaining--
-				break
-			}
-			wait = b.reset.Sub(now)
-			if b.reset.IsZero() {
-				wait = time.Second // an answer in flight will tell
-			}
-		} else {
-			burst := float64(c.conns())
-			rate := c.Rate
-			if rate <= 0 {
-				rate = DefaultRate
-			}
-			if b.filled.IsZero() {
-				b.tokens, b.filled = burst, now
-			}
-			b.tokens = min(burst, b.tokens+now.Sub(b.filled).Seconds()*rate)
-			b.filled = now
-			if b.tokens >= 1 {
-				b.tokens--
-				break
-			}
-			wait = time.Duration((1 - b.tokens) / rate * float64(time.Second))
+		wait := b.wait(now, c.defaultLimit())
+		if wait <= 0 {
+			break
 		}
 		b.mu.Unlock()
 		if left, ok := left(ctx); ok && wait > left {
 			wait = max(left, 0)
 		}
 		if err := c.sleep(ctx, max(wait, time.Millisecond)); err != nil {
-			return err
-		}
-		if left, ok := left(ctx); ok && left <= 0 {
-			b.mu.Lock()
-			b.inflight++
-			b.mu.Unlock()
-			return nil // do() tells the deadline passed
+			return ticket{}, err
 		}
 		b.mu.Lock()
+		if left, ok := left(ctx); ok && left <= 0 {
+			break // do() tells the deadline passed
+		}
 	}
-	b.inflight++
+	t := b.admit(c.now())
 	b.mu.Unlock()
-	return nil
+	return t, nil
 }
 
-// done records an answer's announcement (h nil: no answer).
-func (c *Client) done(h http.Header) {
+// admit numbers a request sent now; b.mu is held.
+func (b *budget) admit(now time.Time) ticket {
+	b.seq++
+	if b.open == nil {
+		b.open = map[uint64]struct{}{}
+	}
+	b.open[b.seq] = struct{}{}
+	b.sent = append(b.sent, sentAt{now, b.seq})
+	return ticket{b.seq, now}
+}
+
+// wait is how long a request must wait before it may be sent; b.mu is
+// held. def is the limit that applies while none is announced.
+func (b *budget) wait(now time.Time, def familyLimit) time.Duration {
+	limits := b.limits
+	if len(limits) == 0 {
+		limits = []*familyLimit{&def}
+	}
+	slack := b.rtt + 10*time.Millisecond
+	horizon := time.Duration(0)
+	for _, l := range limits {
+		horizon = max(horizon, l.window+slack)
+	}
+	i := 0
+	for i < len(b.sent) && now.Sub(b.sent[i].at) >= horizon {
+		i++
+	}
+	b.sent = b.sent[i:]
+	wait := time.Duration(0)
+	for _, l := range limits {
+		// Own requests within a window and a round trip of now.
+		if n := len(b.sent); n >= l.max {
+			oldest := b.sent[n-l.max].at // the l.max-th newest
+			wait = max(wait, oldest.Add(l.window+slack).Sub(now))
+		}
+		// What the window the newest answer told of has left.
+		if now.Before(l.ends) && b.seq-l.seq >= uint64(max(l.remaining, 0)) {
+			wait = max(wait, l.ends.Sub(now))
+		}
+	}
+	return wait
+}
+
+// defaultLimit is the limit that applies while none is announced.
+func (c *Client) defaultLimit() familyLimit {
+	rate := c.Rate
+	if rate <= 0 {
+		rate = DefaultRate
+	}
+	n := max(1, int(math.Ceil(rate)))
+	return familyLimit{max: n, window: time.Duration(float64(n) / rate * float64(time.Second)), known: true}
+}
+
+// done records the answer to the request of t (h nil: no answer).
+func (c *Client) done(t ticket, h http.Header) {
 	b := &c.budget
 	now := c.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.inflight--
-	limit, remaining, reset, ok := announced(h, now)
-	if !ok {
+	delete(b.open, t.seq)
+	if h == nil {
 		return
 	}
-	others := b.inflight // sent after this one was counted, perhaps
-	last := b.lastSeen
-	b.lastSeen = remaining
-	switch {
-	case !b.announced, reset.After(b.reset.Add(time.Second)), limit != b.limit,
-		remaining > last+others && !now.Before(b.reset.Add(-time.Second)):
-		// A new window (or the first news of one). Within one, what the
-		// server has left only shrinks, but an answer may overtake others
-		// and show more: a count that rises is a new window only near the
-		// current one's end (the Reset headers have whole seconds).
-		b.announced, b.limit, b.reset = true, limit, reset
-		b.remaining = remaining - others
-	default:
-		b.remaining = min(b.remaining, remaining-others)
-		if reset.After(b.reset) {
-			b.reset = reset
+	older := 0 // sent before t and still unanswered: perhaps counted after it
+	for seq := range b.open {
+		if seq < t.seq {
+			older++
 		}
 	}
+	b.rtt = max(b.rtt, min(now.Sub(t.at), 5*time.Second))
+	for _, a := range announced(h) {
+		l := b.family(a.family)
+		l.max = a.limit // the limit may change mid-run: the newest word holds
+		switch {
+		case a.window > 0:
+			l.window, l.known = a.window, true
+		case !l.known && a.reset >= 0:
+			l.window = max(l.window, a.reset+time.Second)
+		}
+		if t.seq <= l.seq {
+			continue // overtaken: a newer request's answer came first
+		}
+		ends := now.Add(max(a.reset, 0) + time.Second) // Reset is whole seconds, rounded either way
+		if a.reset < 0 {
+			ends = now.Add(l.window)
+		}
+		if l.known {
+			ends = minTime(ends, now.Add(l.window))
+		}
+		l.remaining, l.seq, l.ends = a.remaining-older, t.seq, ends
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// family is the limit of one family of headers, added when first seen.
+func (b *budget) family(name string) *familyLimit {
+	for _, l := range b.limits {
+		if l.family == name {
+			return l
+		}
+	}
+	l := &familyLimit{family: name, window: time.Second}
+	b.limits = append(b.limits, l)
+	return l
 }
 
 func (c *Client) conns() int {
@@ -134,67 +219,70 @@ func (c *Client) conns() int {
 	return DefaultConns
 }
 
-// announced reads the rate-limit headers of an answer: the lower of the
-// RateLimit-* and X-RateLimit-* limits (CircleCI documents both), what is left of
-// it, and when its window ends.
-func announced(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
+// announcement is what one family of rate-limit headers says.
+type announcement struct {
+	family           string
+	limit, remaining int
+	reset            time.Duration // until the window ends, in whole seconds; -1: not said
+	window           time.Duration // the window's length; 0: not said
+}
+
+// announced reads the rate-limit headers of an answer, each family on its
+// own: RateLimit-Limit/-Remaining/-Reset (a "100;w=60" value gives the
+// window), X-RateLimit-Limit/-Remaining/-Reset as CircleCI sent them, and
+// X-RateLimit-Limit-<Second|Minute|Hour|Day> with X-RateLimit-Remaining(-<unit>)
+// and X-RateLimit-Reset, whose unit is the window.
+func announced(h http.Header) []announcement {
 	if h == nil {
-		return 0, 0, time.Time{}, false
+		return nil
 	}
-	num := func(v string) (int, bool) {
-		v, _, _ = strings.Cut(strings.TrimSpace(v), ",") // "100, 100;w=60"
-		v, _, _ = strings.Cut(v, ";")
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		return n, err == nil && n >= 0
+	var out []announcement
+	if a, ok := family(h, "RateLimit", "RateLimit-Limit", []string{"RateLimit-Remaining"}, "RateLimit-Reset", 0); ok {
+		out = append(out, a)
 	}
-	type family struct {
-		limit, remaining int
-		reset            time.Duration
-	}
-	var fams []family
-	if l, ok := num(h.Get("RateLimit-Limit")); ok {
-		f := family{limit: l, remaining: l}
-		if r, ok := num(h.Get("RateLimit-Remaining")); ok {
-			f.remaining = r
-		}
-		if s, ok := num(h.Get("RateLimit-Reset")); ok {
-			f.reset = time.Duration(s) * time.Second
-		}
-		fams = append(fams, f)
-	}
-	units := []struct {
+	for _, u := range []struct {
 		suffix string
 		window time.Duration
-	}{{"", 0}, {"-Second", time.Second}, {"-Minute", time.Minute}, {"-Hour", time.Hour}, {"-Day", 24 * time.Hour}}
-	for _, u := range units {
-		l, ok := num(h.Get("X-RateLimit-Limit" + u.suffix))
-		if !ok {
-			continue
-		}
-		f := family{limit: l, remaining: l, reset: u.window}
-		if r, ok := num(h.Get("X-RateLimit-Remaining" + u.suffix)); ok {
-			f.remaining = r
-		} else if r, ok := num(h.Get("X-RateLimit-Remaining")); ok {
-			f.remaining = r
-		}
-		if s, ok := num(h.Get("X-RateLimit-Reset")); ok {
-			f.reset = time.Duration(s) * time.Second
-		}
-		fams = append(fams, f)
-	}
-	if len(fams) == 0 {
-		return 0, 0, time.Time{}, false
-	}
-	best := fams[0]
-	for _, f := range fams[1:] {
-		switch {
-		case f.limit < best.limit:
-			best = f
-		case f.limit == best.limit:
-			best.remaining = min(best.remaining, f.remaining)
-			best.reset = max(best.reset, f.reset)
+	}{{"", 0}, {"-Second", time.Second}, {"-Minute", time.Minute}, {"-Hour", time.Hour}, {"-Day", 24 * time.Hour}} {
+		remaining := []string{"X-RateLimit-Remaining" + u.suffix, "X-RateLimit-Remaining"}
+		if a, ok := family(h, "X-RateLimit"+u.suffix, "X-RateLimit-Limit"+u.suffix, remaining, "X-RateLimit-Reset", u.window); ok {
+			out = append(out, a)
 		}
 	}
-	// A window that ends "now" (Reset: 0) still ends after this answer.
-	return best.limit, best.remaining, now.Add(max(best.reset, time.Second)), true
+	return out
+}
+
+// family reads one family of headers: its limit, the first of remaining
+// that is set (else the whole limit), and its reset.
+func family(h http.Header, name, limit string, remaining []string, reset string, window time.Duration) (announcement, bool) {
+	v := h.Get(limit)
+	l, ok := headerNumber(v)
+	if !ok || l == 0 {
+		return announcement{}, false
+	}
+	a := announcement{family: name, limit: l, remaining: l, reset: -1, window: window}
+	if _, w, found := strings.Cut(v, ";w="); found && window == 0 {
+		if s, ok := headerNumber(w); ok && s > 0 {
+			a.window = time.Duration(s) * time.Second
+		}
+	}
+	for _, r := range remaining {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Get(r))); err == nil {
+			a.remaining = max(n, 0) // a limit lowered mid-window may leave less than nothing
+			break
+		}
+	}
+	if s, ok := headerNumber(h.Get(reset)); ok {
+		a.reset = time.Duration(s) * time.Second
+	}
+	return a, true
+}
+
+// headerNumber reads a non-negative whole number from a header value such
+// as "100", "100, 100;w=60" or "7;w=1".
+func headerNumber(v string) (int, bool) {
+	v, _, _ = strings.Cut(strings.TrimSpace(v), ",")
+	v, _, _ = strings.Cut(v, ";")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	return n, err == nil && n >= 0
 }

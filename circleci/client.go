@@ -296,11 +296,12 @@ func (c *Client) call(ctx context.Context, r request) (answer, error) {
 
 func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	c.init()
-	if err := c.admit(ctx, r); err != nil {
+	t, err := c.admit(ctx, r)
+	if err != nil {
 		return answer{}, err
 	}
 	var headers http.Header
-	defer func() { c.done(headers) }()
+	defer func() { c.done(t, headers) }()
 	l, deadline := left(ctx)
 	if deadline && l <= 0 {
 		return answer{}, fmt.Errorf("%s %s: not sent: %w", r.method, r.path, context.DeadlineExceeded)
@@ -323,20 +324,20 @@ func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	return c.read(rctx, r, resp, expired)
 }
 
-// admit waits for a rate-limit pause and for the budget, unless r is urgent.
-func (c *Client) admit(ctx context.Context, r request) error {
+// admit waits for a rate-limit pause and for the budget, unless r is
+// urgent: it is then sent at once, and counted.
+func (c *Client) admit(ctx context.Context, r request) (ticket, error) {
 	if r.urgent {
 		c.budget.mu.Lock()
-		c.budget.inflight++
-		c.budget.mu.Unlock()
-		return nil
+		defer c.budget.mu.Unlock()
+		return c.budget.admit(c.now()), nil
 	}
 	if d := c.pausedFor(); d > 0 {
 		if l, ok := left(ctx); ok && d > l {
-			return &PauseError{Method: r.method, Path: r.path, Pause: d, Left: max(l, 0)}
+			return ticket{}, &PauseError{Method: r.method, Path: r.path, Pause: d, Left: max(l, 0)}
 		}
 		if err := c.sleep(ctx, d); err != nil {
-			return err
+			return ticket{}, err
 		}
 	}
 	return c.take(ctx)
