@@ -28,6 +28,23 @@ func (c *Client) WorkflowDurations(ctx context.Context, slug Slug, branch string
 	if branch != "" {
 		q.Set("branch", branch)
 	}
+	return durations(ctx, c, path, q)
+}
+
+// JobDurations reads GET /insights/{slug}/workflows/{name}/jobs: the
+// duration metrics of each job of a workflow, on branch (the project's
+// default branch when empty). One request, one page, as WorkflowDurations.
+func (c *Client) JobDurations(ctx context.Context, slug Slug, workflow, branch string) (map[string]Durations, error) {
+	path := "/insights/" + slug.Short().String() + "/workflows/" + url.PathEscape(workflow) + "/jobs"
+	q := url.Values{"reporting-window": {"last-90-days"}}
+	if branch != "" {
+		q.Set("branch", branch)
+	}
+	return durations(ctx, c, path, q)
+}
+
+// durations reads the first page of a list of insights metrics, by name.
+func durations(ctx context.Context, c *Client, path string, q url.Values) (map[string]Durations, error) {
 	p, err := getAs(ctx, c, path, q, parsePage)
 	if err != nil {
 		return nil, err

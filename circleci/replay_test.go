@@ -72,6 +72,15 @@ func TestReplayedAnswers(t *testing.T) {
 			t.Errorf("a list that repeats an item is not trusted: %v", err)
 		}
 	})
+	t.Run("a job's dependencies and requires", func(t *testing.T) {
+		// Its next_page_token leads to the same page again: a list that
+		// repeats itself, so an error, with the first page's jobs.
+		jobs, err := serve(t, "withone-spec-render__workflow-jobs.200.requires.json", 200).Jobs(ctx, "w")
+		if err == nil || len(jobs) != 1 || len(jobs[0].Dependencies) != 3 || jobs[0].Dependencies[0] != "d212e286-9962-4ed7-92e2-8699622ed720" ||
+			jobs[0].StartedAt.IsZero() || jobs[0].AsOf.IsZero() {
+			t.Errorf("Jobs = %+v, %v", jobs, err)
+		}
+	})
 	t.Run("a pipeline with errors and a tag", func(t *testing.T) {
 		p, ok, err := serve(t, "withone-spec-render__pipelines.200.errors-and-tag.json", 200).NewestPipeline(ctx, slug, "")
 		if err != nil || !ok || len(p.Errors) != 1 || p.Errors[0] != "config: A human-readable error message." || p.Tag != "v1.0.0" || p.Actor != "octocat" {
@@ -120,6 +129,11 @@ func TestReplayedAnswers(t *testing.T) {
 		ds, err := serve(t, "circleci-docs__insights-workflows.200.json", 200).WorkflowDurations(ctx, slug, "main")
 		if err != nil || len(ds) == 0 {
 			t.Errorf("WorkflowDurations = %+v, %v", ds, err)
+		}
+		// The jobs' metrics have the same shape (no recording of them found).
+		ds, err = serve(t, "circleci-docs__insights-workflows.200.json", 200).JobDurations(ctx, slug, "build", "main")
+		if err != nil || len(ds) == 0 {
+			t.Errorf("JobDurations = %+v, %v", ds, err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package circleci
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,14 +96,18 @@ func (w *Workflow) setAsOf(t time.Time) { w.AsOf = t }
 
 // Job is one job of a workflow, used for reporting only.
 type Job struct {
-	ID        string
-	Name      string
-	Type      string // build or approval
-	Status    string
-	Number    int64 // 0 when the answer has none (approval jobs, in older answers)
-	StartedAt time.Time
-	StoppedAt time.Time
+	ID           string
+	Name         string
+	Type         string // build or approval
+	Status       string
+	Number       int64 // 0 when the answer has none (approval jobs, in older answers)
+	StartedAt    time.Time
+	StoppedAt    time.Time
+	Dependencies []string  // the ids of the jobs it waits for
+	AsOf         time.Time // the server's clock when it answered, as for Pipeline
 }
+
+func (j *Job) setAsOf(t time.Time) { j.AsOf = t }
 
 // errNotJSON is wrapped by parsers when a body is not JSON at all.
 var errNotJSON = errors.New("not JSON")
@@ -249,6 +254,19 @@ func parseJob(r gjson.Result) (Job, error) {
 		StartedAt: parseTime(r.Get("started_at")),
 		StoppedAt: parseTime(r.Get("stopped_at")),
 	}
+	// dependencies lists the ids; requires (newer) maps them to the
+	// statuses they must end with.
+	for _, d := range r.Get("dependencies").Array() {
+		if id := d.String(); id != "" {
+			j.Dependencies = append(j.Dependencies, id)
+		}
+	}
+	r.Get("requires").ForEach(func(id, _ gjson.Result) bool {
+		if !slices.Contains(j.Dependencies, id.String()) {
+			j.Dependencies = append(j.Dependencies, id.String())
+		}
+		return true
+	})
 	if j.ID == "" || j.Name == "" || j.Status == "" {
 		return Job{}, errors.New("job is missing id, name or status")
 	}
