@@ -407,7 +407,7 @@ func TestEndlessPages(t *testing.T) {
 	for _, mode := range []string{"empty", "repeat"} {
 		sc := world(circlecitest.Fault{Method: "GET", Path: "/project/*/pipeline/mine", Endless: mode})
 		sc.PageSize = 2
-		_, c, _ := start(t, sc)
+		s, c, _ := start(t, sc)
 		for range 3 {
 			c.trigger(`{}`)
 		}
@@ -428,6 +428,11 @@ func TestEndlessPages(t *testing.T) {
 				t.Fatalf("%s: page %d holds %d items, want %d", mode, i, len(p.Items), len(want))
 			}
 			next = p.Next
+		}
+		// The real second page held the third pipeline: the read that
+		// began with the first page never saw the truth.
+		if q := s.Matching("GET", "/project/*/pipeline/mine"); !q[0].Mangled() {
+			t.Errorf("%s: the first page of a read whose second page was replaced is not marked mangled", mode)
 		}
 	}
 }

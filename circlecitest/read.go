@@ -250,6 +250,8 @@ func (s *Simulator) timedJob(item map[string]any, wf *workflow, i int, at, now t
 		return
 	}
 	switch {
+	case wf.jobSkipped[i] && !now.Before(start):
+		item["status"] = "not_run" // a job it requires failed
 	case now.Before(start):
 		item["status"] = "blocked"
 	case now.Before(end):
@@ -321,6 +323,10 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 	m, _ := r.Context().Value(marksKey{}).(*marks)
 	if f := faultOf(r); f != nil && f.Endless != "" {
 		if tok != "" && f.Endless == "empty" {
+			if off < end { // the page had items: the read these pages make hides them
+				m.mangled.Store(true)
+				s.spoil(tok)
+			}
 			off, end = 0, 0
 		} else if tok != "" {
 			off, end = 0, min(s.sc.PageSize, len(items))

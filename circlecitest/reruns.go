@@ -268,20 +268,39 @@ func (s *Simulator) listArtifacts(w http.ResponseWriter, r *http.Request, wf *wo
 // timeJobs draws how long each job of a workflow timed by its jobs runs
 // this time, and when it starts: once the jobs it requires have ended (a
 // required job the run does not have, as in a rerun of some jobs, counts
-// as ended). The workflow's timeline is scaled to end with its last job.
-// s.mu is held.
+// as ended). A job that requires one that failed does not run: it is
+// not_run once that one ends. The workflow is failing from its first failed
+// job's end while others run, and ends with its last job, failed if a job
+// failed. s.mu is held.
 func (s *Simulator) timeJobs(wf *workflow) {
 	ends := map[string]time.Duration{}
+	failed := map[string]bool{}
 	var end time.Duration
+	firstFail := time.Duration(-1)
 	for _, j := range wf.jobs {
-		start := time.Duration(0)
+		start, skip := time.Duration(0), false
 		for _, r := range j.Requires {
 			start = max(start, ends[r])
+			skip = skip || failed[r]
 		}
 		d := time.Duration(float64(j.Duration.D()) * s.scale(wf.spec))
-		wf.jobStart, wf.jobEnd = append(wf.jobStart, start), append(wf.jobEnd, start+d)
-		ends[j.Name] = start + d
+		if skip {
+			d = 0
+		}
+		wf.jobStart, wf.jobEnd, wf.jobSkipped = append(wf.jobStart, start), append(wf.jobEnd, start+d), append(wf.jobSkipped, skip)
+		ends[j.Name], failed[j.Name] = start+d, skip || j.Status == "failed"
 		end = max(end, start+d)
+		if j.Status == "failed" && !skip && (firstFail < 0 || start+d < firstFail) {
+			firstFail = start + d
+		}
 	}
-	wf.scale = float64(end) / float64(wf.spec.Steps[len(wf.spec.Steps)-1].At.D())
+	final := wf.spec.Steps[len(wf.spec.Steps)-1].Status
+	wf.steps = []Step{{Status: "running"}}
+	if firstFail >= 0 {
+		final = "failed"
+		if firstFail < end {
+			wf.steps = append(wf.steps, Step{At: Duration(firstFail), Status: "failing"})
+		}
+	}
+	wf.steps = append(wf.steps, Step{At: Duration(end), Status: final})
 }

@@ -73,9 +73,10 @@ func (r Request) Lost() bool { return r.marks != nil && r.marks.lost.Load() }
 
 // Mangled tells that the client could not read the truth from the answer:
 // a fault cut its body, padded it or lied about its length, or a later
-// page of the same list was a fault's repeat of the first (an Endless
-// fault). An answer that is merely late, or the first page of a list whose
-// next pages are empty, is not mangled.
+// page of the same list was a fault's repeat of the first or an empty page
+// in place of one with items (an Endless fault). An answer that is merely
+// late, or the first page of a list whose next pages were empty anyway,
+// is not mangled.
 func (r Request) Mangled() bool { return r.marks != nil && r.marks.mangled.Load() }
 
 // Partial tells that the answer is a page of a list whose read has not
@@ -147,6 +148,8 @@ type workflow struct {
 	scale      float64         // this run's duration factor (Spread)
 	jobStart   []time.Duration // timed by its jobs: when each job starts, since the workflow appeared
 	jobEnd     []time.Duration // and when it ends
+	jobSkipped []bool          // and whether it does not run: a job it requires failed
+	steps      []Step          // this run's own timeline, when its jobs time it
 	autoNumber int             // auto_rerun_number: the Nth automatic rerun; 0 for others
 	manual     bool            // a rerun someone asked for: it gets no automatic rerun
 	autoDone   bool            // its automatic rerun came, or was declined

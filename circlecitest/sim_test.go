@@ -631,3 +631,46 @@ func TestWorkflowTimedByItsJobs(t *testing.T) {
 		t.Errorf("the workflow's median: %v, want its jobs' chain, 90", m["median"])
 	}
 }
+
+// A job of a workflow timed by its jobs that fails: the jobs that require
+// it do not run, the workflow is failing while others still run, then
+// failed.
+func TestTimedJobThatFails(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clk := circlecitest.NewFakeClock(start)
+	_, host := simtest.Start(t, circlecitest.MustParse(`{"tokens": ["fake-token-1"], "projects": [{"slug": "gh/acme/api",
+		"pipeline": {"workflows": [{"name": "build", "jobs": [
+			{"name": "a", "duration": "10s"},
+			{"name": "b", "duration": "5s", "status": "failed", "requires": ["a"]},
+			{"name": "c", "duration": "20s", "requires": ["b"]},
+			{"name": "d", "duration": "30s", "requires": ["a"]}]}]}}]}`), clk)
+	c := call{t, host, "fake-token-1"}
+	_, p := c.json("POST", "/project/gh/acme/api/pipeline", "{}")
+	clk.Advance(time.Second)
+	_, wfs := c.json("GET", "/pipeline/"+p["id"].(string)+"/workflow", "")
+	wf := wfs["items"].([]any)[0].(map[string]any)["id"].(string)
+	at := 500 * time.Millisecond
+	state := func(after time.Duration) string {
+		clk.Advance(start.Add(at + after).Sub(clk.Now()))
+		_, w := c.json("GET", "/workflow/"+wf, "")
+		_, jobs := c.json("GET", "/workflow/"+wf+"/job", "")
+		out := fmt.Sprint(w["status"])
+		for _, j := range jobs["items"].([]any) {
+			out += " " + j.(map[string]any)["status"].(string)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{
+		{12 * time.Second, "running success running blocked running"},
+		{20 * time.Second, "failing success failed not_run running"},
+		{41 * time.Second, "failed success failed not_run success"},
+	} {
+		if got := state(tc.after); got != tc.want {
+			t.Errorf("at %s: %s, want %s", tc.after, got, tc.want)
+		}
+	}
+}

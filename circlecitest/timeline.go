@@ -60,7 +60,11 @@ func (s *Simulator) status(w *workflow, now time.Time) (string, time.Time) {
 		return "", time.Time{}
 	}
 	st, since := "running", at
-	for _, step := range w.spec.Steps {
+	steps := w.spec.Steps
+	if w.steps != nil {
+		steps = w.steps
+	}
+	for _, step := range steps {
 		t := at.Add(w.at(step))
 		if t.After(now) {
 			break
@@ -115,9 +119,10 @@ func (s *Simulator) stamp(t time.Time, millis bool) string {
 	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// at is when a step of w's spec happens in this run, from its appearance.
+// at is when a step of w's timeline happens in this run, from its
+// appearance: scaled by the run's Spread, unless its jobs timed it.
 func (w *workflow) at(st Step) time.Duration {
-	if w.scale == 0 || w.scale == 1 {
+	if w.steps != nil || w.scale == 0 || w.scale == 1 {
 		return st.At.D()
 	}
 	return time.Duration(float64(st.At.D()) * w.scale)
