@@ -52,14 +52,16 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 			logf("could not list the workflows to cancel: %v; canceling the %d it saw running", err, len(running))
 			warned = true
 		}
-		k.cancel(ctx, running)
+		sent := k.cancel(ctx, running)
 		// Done once the pipeline has its workflows (created, and listing
-		// some), and none is owed an automatic rerun.
+		// some), none is owed an automatic rerun, and a read after the
+		// cancels went out found nothing more to cancel (workflows do not
+		// all appear at once).
 		settled := (state == circleci.StateCreated && err == nil && len(wfs) > 0 && !rerunDue(wfs)) || state == circleci.StateErrored
-		if settled || ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
+		if (settled && sent == 0) || ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
 			break
 		}
-		if clockOf(c).Sleep(ctx, time.Second) != nil {
+		if sent == 0 && clockOf(c).Sleep(ctx, time.Second) != nil {
 			break
 		}
 	}
@@ -94,13 +96,15 @@ type canceler struct {
 	canceled []circleci.Workflow
 }
 
-func (k *canceler) cancel(ctx context.Context, wfs []circleci.Workflow) {
+// cancel sends the cancels of wfs not tried yet, and tells how many.
+func (k *canceler) cancel(ctx context.Context, wfs []circleci.Workflow) int {
 	var wg sync.WaitGroup
+	sent := 0
 	for _, wf := range wfs {
 		if k.tried[wf.ID] {
 			continue
 		}
-		k.tried[wf.ID] = true
+		k.tried[wf.ID], sent = true, sent+1
 		wg.Go(func() {
 			if err := k.c.CancelWorkflow(ctx, wf.ID); err != nil {
 				k.logf("could not cancel workflow %s: %v", wf.Name, err)
@@ -112,4 +116,5 @@ func (k *canceler) cancel(ctx context.Context, wfs []circleci.Workflow) {
 		})
 	}
 	wg.Wait()
+	return sent
 }

@@ -84,10 +84,13 @@ type Options struct {
 }
 
 // hooks change a wait for benchmarks: no insights, or a fixed schedule
-// instead of the policy.
+// instead of the policy, or another policy around predicted ends (no jobs,
+// another next).
 type hooks struct {
 	noInsights bool
 	schedule   func(poll int) time.Duration
+	noJobs     bool
+	next       func(f forecast, elapsed, step, maxGap time.Duration) time.Duration
 }
 
 // Event is one change seen while waiting, or a reminder of what it waits for.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -339,5 +340,41 @@ func TestCancelUsesThePagesItGot(t *testing.T) {
 	}
 	if len(l.lines) != 1 || !strings.Contains(l.lines[0], "canceling the 2 it saw running") {
 		t.Errorf("logs:\n%s", strings.Join(l.lines, "\n"))
+	}
+}
+
+// A workflow, once listed, never leaves the list: a read without it (here,
+// a page emptied in place of the one that held it) is incomplete, and no
+// verdict rests on it.
+func TestAReadMissingAWorkflowIsIncomplete(t *testing.T) {
+	t.Parallel()
+	sc := scenario(`{"name":"c","duration":"2m"},{"name":"b","duration":"10s"},{"name":"a","duration":"10s","status":"failed"}`,
+		`,"page_size":2,"faults":[{"method":"GET","path":"/pipeline/*/workflow","skip":13,"count":1,"endless":"empty"}]`)
+	s, c, p, _ := setup(t, sc)
+	var l logs
+	res, err := Wait(context.Background(), c, p, l.opts(Options{}))
+	if res.Status != StatusFailed || !strings.Contains(fmt.Sprint(err), "a failed") {
+		t.Fatalf("Wait = %s, %v", res.Status, err)
+	}
+	if !slices.ContainsFunc(res.Workflows, func(w circleci.Workflow) bool { return w.Name == "c" && w.Status == "success" }) {
+		t.Errorf("the verdict came before c ended: %+v\n%s", res.Workflows, strings.Join(l.lines, "\n"))
+	}
+	if !slices.ContainsFunc(l.lines, func(line string) bool { return strings.Contains(line, "listed before") }) {
+		t.Errorf("the incomplete read went unnoticed:\n%s", strings.Join(l.lines, "\n"))
+	}
+	_ = s
+}
+
+// A workflow created while the cancels go out (continuation workflows do
+// not all appear at once) is canceled too: after its cancels, Cancel reads
+// the workflows again.
+func TestCancelReadsAgainAfterItsCancels(t *testing.T) {
+	t.Parallel()
+	sc := scenario(`{"name":"a","duration":"1h"},{"name":"b","appear":"9702500us","duration":"1h"}`, `,"latency":"1ms"`)
+	s, c, p, clk := setup(t, sc)
+	clk.Advance(10 * time.Second) // a runs; b is listed 2.5ms from now (the pipeline was created at 300ms)
+	canceled := Cancel(context.Background(), c, p, nil, 0, nil)
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(canceled) != 2 {
+		t.Errorf("%d cancels, %d reported; want a and b", n, len(canceled))
 	}
 }

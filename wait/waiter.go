@@ -55,9 +55,11 @@ type waiter struct {
 	failedAt  map[string]time.Time
 	graceOver map[string]bool
 
-	fetched   bool                 // insights were asked for
-	forecasts map[string]forecast  // by workflow name
-	starts    map[string]time.Time // creation of pipeline and workflows, on our clock
+	fetched   bool                         // insights were asked for
+	forecasts map[string]forecast          // by workflow name
+	jobStats  map[string]map[string]spread // by workflow name, then job name; nil: asked, unknown
+	byJobs    map[string]window            // by workflow id: its end as its jobs tell
+	starts    map[string]time.Time         // creation of pipeline and workflows, on our clock
 	polls     int
 }
 
@@ -142,6 +144,7 @@ func (w *waiter) round(ctx, reqs context.Context) (now time.Time, done bool, err
 	w.polls++
 	if err == nil {
 		w.history(reqs)
+		w.jobHistory(reqs)
 	}
 	now = w.clk.Now()
 	var pause *circleci.PauseError
@@ -332,8 +335,22 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			return true, nil
 		}
 	}
+	if wf, ok := w.jobRead(); ok {
+		// One workflow runs alone: its jobs tell more of its end than the
+		// pipeline's workflows, for the same request.
+		jobs, err := w.c.Jobs(ctx, wf.ID)
+		if err != nil {
+			return changed, err
+		}
+		if w.jobsTell(w.clk.Now(), wf, jobs) {
+			return changed, nil
+		}
+	}
 	all, err := w.c.Workflows(ctx, w.res.Pipeline.ID)
 	if err != nil {
+		return changed, err
+	}
+	if err := w.complete(all); err != nil {
 		return changed, err
 	}
 	all = only(all, w.o.Only)
@@ -366,6 +383,20 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		w.o.Progress(ev)
 	}
 	return changed, nil
+}
+
+// complete checks that a read of the workflows lists every workflow
+// listed before: CircleCI never removes one, so a read without one is
+// incomplete (a page lost or emptied on the way), and no verdict may rest
+// on it. It is transient: the next read may be whole.
+func (w *waiter) complete(all []circleci.Workflow) error {
+	for id := range w.listed {
+		if !slices.ContainsFunc(all, func(wf circleci.Workflow) bool { return wf.ID == id }) {
+			return &circleci.DecodeError{Method: http.MethodGet, Path: "/pipeline/" + w.res.Pipeline.ID + "/workflow",
+				Err: fmt.Errorf("workflow %s, listed before, is missing: an incomplete list", id)}
+		}
+	}
+	return nil
 }
 
 // mayBeSetup checks, once, a verdict of success for a pipeline whose
@@ -524,7 +555,7 @@ func (w *waiter) stop(kind error) error {
 
 // reread reads the workflows once more.
 func (w *waiter) reread(ctx context.Context) {
-	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil {
+	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil && w.complete(all) == nil {
 		w.res.Workflows, w.res.Earlier = latest(w.markSetup(only(all, w.o.Only)))
 	}
 }

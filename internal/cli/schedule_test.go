@@ -122,6 +122,7 @@ func draw(seed uint64) schedule {
 	// cannot run, numbered approval jobs) is drawn from a stream of its
 	// own, so that a seed keeps the timelines and faults it drew before.
 	more := newExtras(seed)
+	history := histories{rand.New(rand.NewPCG(seed, 0x4157))}
 	s := schedule{sc: &circlecitest.Scenario{Tokens: []string{clitest.Token}, PageSize: 2 + rng.IntN(19), Seed: int64(seed) + 1}}
 	if chance(0.3) {
 		s.sc.ClockSkew = between(-5*time.Minute, 5*time.Minute)
@@ -167,6 +168,7 @@ func draw(seed uint64) schedule {
 			}
 		}
 		more.project(&p)
+		history.project(&p)
 		s.sc.Projects = append(s.sc.Projects, p)
 	}
 	faults := []func() circlecitest.Fault{
@@ -431,5 +433,41 @@ func checkVerdict(t *testing.T, slug, status string, code int, tr truth, s sched
 		if !has("on_hold") || s.onHold == "wait" {
 			t.Errorf("%s: on-hold over %+v with on-hold %s", slug, tr.workflows, s.onHold)
 		}
+	}
+}
+
+// histories draws, from a stream of its own, what insights know of a
+// project (so that the wait polls around predicted ends), and workflows
+// timed by their jobs (so that it reads the jobs of one running alone).
+type histories struct{ rng *rand.Rand }
+
+func (x histories) project(p *circlecitest.Project) {
+	if x.rng.Float64() >= 0.3 {
+		return
+	}
+	p.Insights = &circlecitest.Insights{Runs: x.rng.IntN(40)}
+	for i := range p.Pipeline.Workflows {
+		w := &p.Pipeline.Workflows[i]
+		w.Spread = 0.02 + 0.3*x.rng.Float64()
+		if w.Tag == "setup" || w.Duration < circlecitest.Duration(time.Minute) || len(w.Jobs) > 0 || len(w.Steps) > 0 ||
+			x.rng.Float64() >= 0.6 {
+			continue
+		}
+		n := 2 + x.rng.IntN(3)
+		failing := -1
+		if w.Status == "failed" {
+			failing = x.rng.IntN(n)
+		}
+		for k := range n {
+			j := circlecitest.JobSpec{Name: fmt.Sprintf("j%d", k), Duration: w.Duration / circlecitest.Duration(n), Status: "success"}
+			if k > 0 {
+				j.Requires = []string{fmt.Sprintf("j%d", x.rng.IntN(k))}
+			}
+			if k == failing {
+				j.Status = "failed"
+			}
+			w.Jobs = append(w.Jobs, j)
+		}
+		w.Duration, w.Steps = 0, nil
 	}
 }
