@@ -35,10 +35,11 @@ const (
 //   - What others spend of a shared token: the Remaining of the answer to
 //     the newest request (answers overtake each other: an older request's
 //     Remaining is not news), less the requests sent since and those sent
-//     before it and not yet answered. Once that is
-//     used up, requests wait until that window has surely ended: its Reset
-//     after the answer, plus a second since Reset has whole seconds, or
-//     one window after the answer where the window's length is known.
+//     before it and not yet answered. Once that is used up, requests wait
+//     until that window has surely ended: its Reset after the answer (plus
+//     a second, until the answers show that Reset's whole seconds are
+//     rounded up), or one window after the answer where the window's
+//     length is known.
 //
 // Until an answer announces a limit (or when none does), DefaultRate (or
 // Client.Rate) requests a second apply the same way.
@@ -66,11 +67,70 @@ type ticket struct {
 type familyLimit struct {
 	family    string
 	max       int           // requests per window
-	window    time.Duration // its length: the family's unit, a w= parameter, or a second more than the longest Reset seen
+	window    time.Duration // its length: the family's unit, a w= parameter, or the longest Reset seen (and a second, unless rounded up)
 	known     bool          // window is the family's own, not a guess
+	longest   time.Duration // the longest Reset seen
 	remaining int           // what was left when request seq was counted
 	seq       uint64        // the newest request whose answer told
 	ends      time.Time     // the window that counted request seq has ended by then
+	rounding
+}
+
+// rounding learns how Reset's whole seconds are rounded: until it is
+// known, a window may end a second after its Reset says. A Reset of 0 is
+// rounded down (rounded up, it would be a window that ends at once). Else
+// it is told when a new window shows (the answer to a newer request has
+// far more left than the last): the old window ended after the last one
+// was sent and before the new one was answered, which one rounding of the
+// old window's Resets cannot explain.
+type rounding struct {
+	down, up bool      // the rounding, once known
+	told     int       // the Remaining of the answer to request seq
+	sent     time.Time // when request seq was sent
+	// Over the answers of the window of request seq: the latest its end
+	// can be, were Reset rounded up (min of answer + Reset), and the
+	// earliest, were it rounded down (max of sent + Reset).
+	upBound, downBound time.Time
+}
+
+// margin is how long after its Reset says a window may end.
+func (r *rounding) margin() time.Duration {
+	if r.up {
+		return 0
+	}
+	return time.Second
+}
+
+// learn takes the answer (at now) to a request sent at sent, newer than any
+// answered so far, that told remaining and reset; inflight requests were
+// unanswered.
+func (r *rounding) learn(sent, now time.Time, remaining int, reset time.Duration, inflight int, sameLimit bool) {
+	if r.up || r.down || reset < 0 {
+		return
+	}
+	if reset == 0 {
+		r.down = true
+		return
+	}
+	up, down := now.Add(reset), sent.Add(reset)
+	// More left than the requests sent in between and those unanswered
+	// can explain: a new window, that began after r.sent and before now.
+	if !r.sent.IsZero() && sameLimit && remaining > r.told+inflight {
+		switch {
+		case r.downBound.After(now):
+			r.up = true // rounded down, the old window would have ended after now
+		case !r.upBound.After(r.sent):
+			r.down = true // rounded up, it would have ended before r.sent
+		}
+		r.upBound, r.downBound = time.Time{}, time.Time{}
+	}
+	if r.upBound.IsZero() || up.Before(r.upBound) {
+		r.upBound = up
+	}
+	if down.After(r.downBound) {
+		r.downBound = down
+	}
+	r.told, r.sent = remaining, sent
 }
 
 // take waits until a request may be sent, and admits it.
@@ -172,17 +232,20 @@ func (c *Client) done(t ticket, h http.Header) {
 	b.rtt = max(b.rtt, min(now.Sub(t.at), 5*time.Second))
 	for _, a := range announced(h) {
 		l := b.family(a.family)
+		sameLimit := l.max == a.limit
 		l.max = a.limit // the limit may change mid-run: the newest word holds
-		switch {
-		case a.window > 0:
-			l.window, l.known = a.window, true
-		case !l.known && a.reset >= 0:
-			l.window = max(l.window, a.reset+time.Second)
-		}
 		if t.seq <= l.seq {
 			continue // overtaken: a newer request's answer came first
 		}
-		ends := now.Add(max(a.reset, 0) + time.Second) // Reset is whole seconds, rounded either way
+		l.learn(t.at, now, a.remaining, a.reset, len(b.open)+int(b.seq-t.seq), sameLimit)
+		l.longest = max(l.longest, a.reset)
+		switch {
+		case a.window > 0:
+			l.window, l.known = a.window, true
+		case !l.known && l.longest > 0:
+			l.window = l.longest + l.margin()
+		}
+		ends := now.Add(max(a.reset, 0) + l.margin()) // Reset is whole seconds
 		if a.reset < 0 {
 			ends = now.Add(l.window)
 		}

@@ -43,7 +43,7 @@ func TestBudgetKeepsUnderAnnouncedLimits(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d users", tc.name, users), func(t *testing.T) {
 				t.Parallel()
 				sent, limited, late := hammer(t, tc.limits, users, run)
-				t.Logf("%d requests, %d answered 429, %.0f allowed", sent, limited, allowance(tc.limits, run))
+				t.Logf("%s: %d requests, %d answered 429, %.0f allowed", t.Name(), sent, limited, allowance(tc.limits, run))
 				// The first requests go out at once, before any answer
 				// announced a limit: those over it draw a 429, and only they;
 				// so do those in flight when a window starts with a lower limit.

@@ -83,3 +83,34 @@ func TestBudgetWaitsForTheWindow(t *testing.T) {
 		t.Errorf("7 requests at 3 per 10s took %s, want two windows' wait", waited)
 	}
 }
+
+// How Reset is rounded is learned: a Reset of 0 is rounded down; rounded
+// up shows when a new window begins before the old one could have ended,
+// were Reset rounded down. Until then a window may end a second late.
+func TestResetRounding(t *testing.T) {
+	t.Parallel()
+	at := func(s float64) time.Time { return time.Unix(1000, 0).Add(time.Duration(s * float64(time.Second))) }
+	// 20 a window of 2s that ends at 10s; each answer 0.1s after its request.
+	var up rounding
+	up.learn(at(8.5), at(8.6), 15, 2*time.Second, 0, true) // counted at 8.55: 1.45s left, rounded up
+	up.learn(at(9.9), at(10.0), 0, 1*time.Second, 0, true) // counted at 9.95
+	if up.up || up.down || up.margin() != time.Second {
+		t.Fatalf("before a new window: %+v", up)
+	}
+	up.learn(at(10.1), at(10.2), 19, 2*time.Second, 3, true) // a new window
+	if !up.up || up.margin() != 0 {
+		t.Errorf("rounded up: %+v", up)
+	}
+	var down rounding
+	down.learn(at(9.9), at(10.0), 0, 0, 0, true)
+	if !down.down || down.margin() != time.Second {
+		t.Errorf("a Reset of 0: %+v", down)
+	}
+	// More left, but no more than the requests in flight explain: no news.
+	var unsure rounding
+	unsure.learn(at(9.9), at(10.0), 2, 1*time.Second, 0, true)
+	unsure.learn(at(10.1), at(10.2), 9, 2*time.Second, 8, true)
+	if unsure.up || unsure.down {
+		t.Errorf("a jump within what is in flight: %+v", unsure)
+	}
+}
