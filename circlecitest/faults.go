@@ -131,6 +131,12 @@ func maxDuration(a, b time.Duration) time.Duration {
 	return b
 }
 
+// mangles tells that f cuts, pads or lies about the length of an answer of
+// n bytes.
+func (f *Fault) mangles(n int) bool {
+	return (f.Truncate > 0 && f.Truncate < n) || f.Size > n || (f.Length > 0 && f.Length != n)
+}
+
 // faultAnswer is the answer a fault with a Status gives.
 func (s *Simulator) faultAnswer(f *Fault, token string) *answer {
 	echo := func(v string) string {

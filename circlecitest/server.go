@@ -283,20 +283,19 @@ func (s *Simulator) Created(slug string) []string {
 // PipelineCount is len(Created(slug)).
 func (s *Simulator) PipelineCount(slug string) int { return len(s.Created(slug)) }
 
-// ServeHTTP records the request, applies the rate limit and faults, then
-// answers. Every answer carries a Date header on the simulator's (skewed)
-// clock.
-func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		w.Header().Set("Date", s.date())
-		s.mux.ServeHTTP(w, r)
-		return
-	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if s.sleep(r.Context(), s.distance(r.URL.EscapedPath())+s.jitter()) != nil {
-		return
-	}
+// overLimit answers a request over a rate limit: 429, until the window
+// ends.
+func (s *Simulator) overLimit(w http.ResponseWriter, r *http.Request, rec Request, over time.Duration) {
+	rec.Fault, rec.Status = true, 429
+	s.record(rec)
+	s.spoil(r.URL.Query().Get("page-token"))
+	limited := &Fault{Status: 429, RetryAfter: strconv.Itoa(int(math.Ceil(over.Seconds())))}
+	s.send(w, s.faultAnswer(limited, ""), limited)
+}
+
+// arrival is the record of a request as it arrives, and the request with
+// the marks that later learn of it.
+func (s *Simulator) arrival(r *http.Request, body []byte) (Request, *http.Request) {
 	rec := Request{
 		Method: r.Method, Path: strings.TrimPrefix(r.URL.EscapedPath(), "/api/v2"), Query: r.URL.RawQuery,
 		ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept"), UserAgent: r.Header.Get("User-Agent"),
@@ -313,6 +312,24 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.marks = &marks{}
 		r = r.WithContext(context.WithValue(r.Context(), marksKey{}, rec.marks))
 	}
+	return rec, r
+}
+
+// ServeHTTP records the request, applies the rate limit and faults, then
+// answers. Every answer carries a Date header on the simulator's (skewed)
+// clock.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
+		w.Header().Set("Date", s.date())
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if s.sleep(r.Context(), s.distance(r.URL.EscapedPath())+s.jitter()) != nil {
+		return
+	}
+	rec, r := s.arrival(r, body)
 	s.mu.Lock()
 	s.arrivals = append(s.arrivals, rec)
 	observe := s.observe
@@ -321,11 +338,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		observe(rec)
 	}
 	if over := s.limit(w.Header()); over > 0 {
-		rec.Fault, rec.Status = true, 429
-		s.record(rec)
-		s.spoil(r.URL.Query().Get("page-token"))
-		limited := &Fault{Status: 429, RetryAfter: strconv.Itoa(int(math.Ceil(over.Seconds())))}
-		s.send(w, s.faultAnswer(limited, ""), limited)
+		s.overLimit(w, r, rec, over)
 		return
 	}
 
@@ -360,7 +373,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !out.served.IsZero() {
 		rec.Served = out.served.Sub(s.start)
 	}
-	if n := out.Body.Len(); (f.Truncate > 0 && f.Truncate < n) || f.Size > n || (f.Length > 0 && f.Length != n) {
+	if f.mangles(out.Body.Len()) {
 		rec.marks.mangled.Store(true)
 	}
 	if rec.Status/100 != 2 || rec.Mangled() {

@@ -321,73 +321,16 @@ type estimate struct {
 // to it. false: the jobs cannot tell (a job without history, one that
 // failed, was canceled or waits, or all ended).
 func jobsEnd(now time.Time, jobs []circleci.Job, stats map[string]spread) (estimate, bool) {
-	byID := map[string]circleci.Job{}
-	running := false
-	for _, j := range jobs {
-		byID[j.ID] = j
-		switch j.Status {
-		case "success":
-		case "running", "blocked", "queued", "not_running":
-			running = true
-		default:
-			return estimate{}, false
-		}
-	}
-	if !running {
+	if !unfinished(jobs) {
 		return estimate{}, false
 	}
-	// onOurClock converts a time of the server's to ours, by the age its
-	// answer told.
-	onOurClock := func(t time.Time, j circleci.Job) time.Time {
-		if j.AsOf.IsZero() {
-			return t
-		}
-		return now.Add(-j.AsOf.Sub(t))
-	}
-	ends := map[string]estimate{}
-	var finish func(id string, depth int) (estimate, bool)
-	finish = func(id string, depth int) (estimate, bool) {
-		if e, ok := ends[id]; ok {
-			return e, true
-		}
-		j, ok := byID[id]
-		if !ok || depth > len(jobs) {
-			return estimate{}, false
-		}
-		if j.Status == "success" && !j.StoppedAt.IsZero() {
-			e := estimate{mean: onOurClock(j.StoppedAt, j)}
-			ends[id] = e
-			return e, true
-		}
-		s, ok := stats[j.Name]
-		if !ok {
-			return estimate{}, false
-		}
-		start := estimate{mean: now}
-		if !j.StartedAt.IsZero() {
-			start = estimate{mean: onOurClock(j.StartedAt, j)}
-		} else {
-			for _, d := range j.Dependencies {
-				e, ok := finish(d, depth+1)
-				if !ok {
-					return estimate{}, false
-				}
-				if e.mean.After(start.mean) {
-					start = e
-				}
-			}
-		}
-		jsd := s.sigma * s.median.Seconds()
-		e := estimate{mean: start.mean.Add(s.median), sd: math.Hypot(start.sd, jsd)}
-		if e.mean.Before(now) && j.Status == "running" {
-			e.mean = now // late: it ends any moment
-		}
-		ends[id] = e
-		return e, true
+	ch := chain{now: now, stats: stats, byID: map[string]circleci.Job{}, ends: map[string]estimate{}}
+	for _, j := range jobs {
+		ch.byID[j.ID] = j
 	}
 	var last estimate
 	for _, j := range jobs {
-		e, ok := finish(j.ID, 0)
+		e, ok := ch.finish(j.ID, 0)
 		if !ok {
 			return estimate{}, false
 		}
@@ -396,4 +339,79 @@ func jobsEnd(now time.Time, jobs []circleci.Job, stats map[string]spread) (estim
 		}
 	}
 	return last, true
+}
+
+// unfinished tells jobs that still run or wait to, none of which failed,
+// was canceled or waits for approval.
+func unfinished(jobs []circleci.Job) bool {
+	running := false
+	for _, j := range jobs {
+		switch j.Status {
+		case "success":
+		case "running", "blocked", "queued", "not_running":
+			running = true
+		default:
+			return false
+		}
+	}
+	return running
+}
+
+// chain estimates when each job of a workflow ends.
+type chain struct {
+	now   time.Time
+	stats map[string]spread
+	byID  map[string]circleci.Job
+	ends  map[string]estimate
+}
+
+// finish is when job id ends; depth guards against a cycle.
+func (ch *chain) finish(id string, depth int) (estimate, bool) {
+	if e, ok := ch.ends[id]; ok {
+		return e, true
+	}
+	j, ok := ch.byID[id]
+	if !ok || depth > len(ch.byID) {
+		return estimate{}, false
+	}
+	if j.Status == "success" && !j.StoppedAt.IsZero() {
+		e := estimate{mean: ch.onOurClock(j.StoppedAt, j)}
+		ch.ends[id] = e
+		return e, true
+	}
+	s, ok := ch.stats[j.Name]
+	if !ok {
+		return estimate{}, false
+	}
+	start := estimate{mean: ch.now}
+	if !j.StartedAt.IsZero() {
+		start = estimate{mean: ch.onOurClock(j.StartedAt, j)}
+	}
+	for _, d := range j.Dependencies {
+		if !j.StartedAt.IsZero() {
+			break
+		}
+		e, ok := ch.finish(d, depth+1)
+		if !ok {
+			return estimate{}, false
+		}
+		if e.mean.After(start.mean) {
+			start = e
+		}
+	}
+	e := estimate{mean: start.mean.Add(s.median), sd: math.Hypot(start.sd, s.sigma*s.median.Seconds())}
+	if e.mean.Before(ch.now) && j.Status == "running" {
+		e.mean = ch.now // late: it ends any moment
+	}
+	ch.ends[id] = e
+	return e, true
+}
+
+// onOurClock converts a time of the server's to ours, by the age the
+// answer that told it gave it.
+func (ch *chain) onOurClock(t time.Time, j circleci.Job) time.Time {
+	if j.AsOf.IsZero() {
+		return t
+	}
+	return ch.now.Add(-j.AsOf.Sub(t))
 }

@@ -315,25 +315,12 @@ func setupState(state string) bool {
 }
 
 // poll reads the pipeline (until its state is final) and every page of its
-// workflows, and reports whether anything changed.
+// workflows, or the jobs of the workflow running alone while they tell its
+// end, and reports whether anything changed.
 func (w *waiter) poll(ctx context.Context) (bool, error) {
-	changed := false
-	if !w.res.Pipeline.Final() {
-		p, err := w.c.Pipeline(ctx, w.res.Pipeline.ID)
-		if err != nil {
-			return false, err
-		}
-		if p.State != w.res.Pipeline.State {
-			changed = true
-			if w.res.Pipeline.State != "" { // a change, not the first news of it
-				w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
-			}
-		}
-		w.setup = w.setup || setupState(p.State)
-		w.res.Pipeline = p
-		if p.State == circleci.StateErrored {
-			return true, nil
-		}
+	changed, err := w.pollPipeline(ctx)
+	if err != nil || w.res.Pipeline.State == circleci.StateErrored {
+		return changed, err
 	}
 	if wf, ok := w.jobRead(); ok {
 		// One workflow runs alone: its jobs tell more of its end than the
@@ -346,12 +333,38 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 			return changed, nil
 		}
 	}
+	more, err := w.pollWorkflows(ctx)
+	return changed || more, err
+}
+
+// pollPipeline reads the pipeline until its state is final, and reports
+// whether the state changed.
+func (w *waiter) pollPipeline(ctx context.Context) (bool, error) {
+	if w.res.Pipeline.Final() {
+		return false, nil
+	}
+	p, err := w.c.Pipeline(ctx, w.res.Pipeline.ID)
+	if err != nil {
+		return false, err
+	}
+	changed := p.State != w.res.Pipeline.State
+	if changed && w.res.Pipeline.State != "" { // a change, not the first news of it
+		w.o.Progress(Event{Elapsed: w.elapsed(), State: p.State})
+	}
+	w.setup = w.setup || setupState(p.State)
+	w.res.Pipeline = p
+	return changed, nil
+}
+
+// pollWorkflows reads every page of the pipeline's workflows, tells each
+// change, and reports whether there was one.
+func (w *waiter) pollWorkflows(ctx context.Context) (bool, error) {
 	all, err := w.c.Workflows(ctx, w.res.Pipeline.ID)
 	if err != nil {
-		return changed, err
+		return false, err
 	}
 	if err := w.complete(all); err != nil {
-		return changed, err
+		return false, err
 	}
 	all = only(all, w.o.Only)
 	w.res.Workflows, w.res.Earlier = latest(w.markSetup(all))
@@ -359,6 +372,7 @@ func (w *waiter) poll(ctx context.Context) (bool, error) {
 		w.listed[wf.ID] = true
 	}
 	awaiting := w.awaiting(w.clk.Now())
+	changed := false
 	for _, wf := range all {
 		if w.seen[wf.ID] == wf.Status {
 			continue
