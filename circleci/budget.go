@@ -237,7 +237,7 @@ func (c *Client) done(t ticket, h http.Header) {
 		if t.seq <= l.seq {
 			continue // overtaken: a newer request's answer came first
 		}
-		l.learn(t.at, now, a.remaining, a.reset, len(b.open)+int(b.seq-t.seq), sameLimit)
+		l.learn(t.at, now, a.remaining, a.reset, len(b.open), sameLimit) // those sent since are unanswered: t is the newest answered
 		l.longest = max(l.longest, a.reset)
 		switch {
 		case a.window > 0:
