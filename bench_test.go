@@ -22,7 +22,13 @@ import (
 // runBinary runs the binary once and returns its wall time and peak RSS.
 func runBinary(b *testing.B, host string, args ...string) (time.Duration, int64) {
 	b.Helper()
-	cmd := exec.Command(clitest.Binary, args...)
+	return runBinaryAt(b, clitest.Binary, host, args...)
+}
+
+// runBinaryAt is runBinary of the binary at path.
+func runBinaryAt(b *testing.B, path, host string, args ...string) (time.Duration, int64) {
+	b.Helper()
+	cmd := exec.Command(path, args...)
 	cmd.Env = []string{"CIRCLE_HOST=" + host, "CIRCLE_TOKEN=" + clitest.Token}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

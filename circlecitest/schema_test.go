@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"testing"
 	"time"
 )
 
@@ -132,6 +133,18 @@ func validate(path string, v any, s schema) []string {
 }
 
 // checkOp validates a response body against operation op's schema for code.
+// conforms reports where an answer for op differs from the spec, and,
+// with ok, an answer that is no 2xx.
+func conforms(t *testing.T, op string, code int, body []byte, ok bool) {
+	t.Helper()
+	if ok && code/100 != 2 {
+		t.Errorf("%s: %d %s", op, code, body)
+	}
+	for _, e := range checkOp(op, code, body) {
+		t.Errorf("%s", e)
+	}
+}
+
 func checkOp(op string, code int, body []byte) []string {
 	o, ok := spec.Operations[op]
 	if !ok {

@@ -86,12 +86,7 @@ func TestAnswersMatchTheOpenAPISpec(t *testing.T) {
 	clk := circlecitest.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	_, host := simtest.Start(t, circlecitest.MustParse(testScenario), clk)
 	c := call{t, host, "fake-token-1"}
-	check := func(op string, code int, body []byte) {
-		t.Helper()
-		for _, e := range checkOp(op, code, body) {
-			t.Errorf("%s", e)
-		}
-	}
+	check := func(op string, code int, body []byte) { t.Helper(); conforms(t, op, code, body, false) }
 
 	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main","parameters":{"deploy":true,"n":2}}`)
 	if code != 201 {
@@ -369,15 +364,7 @@ func TestMoreAnswersMatchTheOpenAPISpec(t *testing.T) {
 			 "tests": [{"name": "adds", "classname": "calc", "result": "failure", "message": "want 2\ngot 3"}, {"name": "subtracts", "file": "calc_test.go"}],
 			 "artifacts": [{"path": "coverage.html"}]}]}]}}]}`), clk)
 	c := call{t, host, "fake-token-1"}
-	check := func(op string, code int, body []byte) {
-		t.Helper()
-		if code/100 != 2 {
-			t.Errorf("%s: %d %s", op, code, body)
-		}
-		for _, e := range checkOp(op, code, body) {
-			t.Errorf("%s", e)
-		}
-	}
+	check := func(op string, code int, body []byte) { t.Helper(); conforms(t, op, code, body, true) }
 	code, body := c.do("POST", "/project/gh/acme/api/pipeline", "application/json", `{"branch":"main"}`)
 	check("triggerPipeline", code, body)
 	var p struct{ ID string }
@@ -427,12 +414,7 @@ func TestAutoRerunsPlanErrorsAndNumberedApprovals(t *testing.T) {
 				{"name": "hold", "type": "approval", "status": "on_hold"}, {"name": "old-hold", "type": "approval", "status": "on_hold", "unnumbered": true}]}]}},
 		{"slug": "gh/acme/broke", "pipeline": {"errors": [{"type": "plan", "message": "This organization has run out of credits."}], "errors_state": "created"}}]}`), clk)
 	c := call{t, host, "fake-token-1"}
-	check := func(op string, code int, body []byte) {
-		t.Helper()
-		for _, e := range checkOp(op, code, body) {
-			t.Errorf("%s", e)
-		}
-	}
+	check := func(op string, code int, body []byte) { t.Helper(); conforms(t, op, code, body, false) }
 	_, flaky := c.json("POST", "/project/gh/acme/flaky/pipeline", "{}")
 	_, broke := c.json("POST", "/project/gh/acme/broke/pipeline", "{}")
 
@@ -547,15 +529,7 @@ func TestWorkflowTimedByItsJobs(t *testing.T) {
 			{"name": "lint", "duration": "5s", "requires": ["setup"]},
 			{"name": "deploy", "duration": "20s", "requires": ["test", "lint"]}]}]}}]}`), clk)
 	c := call{t, host, "fake-token-1"}
-	check := func(op string, code int, body []byte) {
-		t.Helper()
-		if code/100 != 2 {
-			t.Errorf("%s: %d %s", op, code, body)
-		}
-		for _, e := range checkOp(op, code, body) {
-			t.Errorf("%s", e)
-		}
-	}
+	check := func(op string, code int, body []byte) { t.Helper(); conforms(t, op, code, body, true) }
 	_, p := c.json("POST", "/project/gh/acme/api/pipeline", "{}")
 	clk.Advance(time.Second) // created at 300ms, the workflow listed at 500ms
 	_, wfs := c.json("GET", "/pipeline/"+p["id"].(string)+"/workflow", "")
