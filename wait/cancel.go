@@ -16,12 +16,13 @@ import (
 // grace in total: a CI runner gives a stopped job a few seconds. A fresh
 // read that fails (a rate-limit pause, an error, no time) drops none of
 // known, and what its pages listed before it failed is canceled too; a
-// read that shows a workflow final spares it. While p is still being set
-// up (no workflow yet, or dynamic config's setup), or CircleCI owes a
-// failed workflow its automatic rerun, Cancel looks again until grace runs
-// out, so that workflows created meanwhile are canceled too. The cancels
-// do not wait for a rate-limit pause. Cancel returns the workflows it
-// canceled.
+// read that shows a workflow final spares it. After its cancels it reads
+// again at once (workflows do not all appear at once), and while p is
+// still being set up (no workflow yet, or dynamic config's setup), or
+// CircleCI owes a failed workflow its automatic rerun, it looks again each
+// second until grace runs out, so that workflows created meanwhile are
+// canceled too. The cancels do not wait for a rate-limit pause. Cancel
+// returns the workflows it canceled.
 //
 // ctx's values are kept but not its end: the run being stopped has
 // usually ended it. grace 0 is 5s; logf (nil: silent) reports what could

@@ -229,9 +229,9 @@ func (w *waiter) began(now time.Time, id string, created, asOf time.Time) time.T
 // window is when a workflow is expected to end, on our clock.
 type window struct{ lo, hi time.Time }
 
-// alone is the only workflow still running, when its own history is wide
-// and its jobs' history is asked for or known: the wait then reads its
-// jobs instead of the pipeline's workflows.
+// alone is the only workflow still running, and whether its own history
+// is wide, so that its jobs are worth reading (nothing else runs that the
+// pipeline's workflows would show, nor is a rerun of one due).
 func (w *waiter) alone() (circleci.Workflow, bool) {
 	if w.h.noJobs || w.res.Pipeline.State != circleci.StateCreated || w.awaiting(w.clk.Now()) ||
 		slices.ContainsFunc(w.res.Workflows, func(wf circleci.Workflow) bool { // a rerun to come shows in the workflows
