@@ -11,18 +11,19 @@ import (
 )
 
 // Cancel cancels the workflows of pipeline p that still run or wait: those
-// of known that are not final (what the caller last read of p), and those
-// a fresh read of p's workflows lists. All cancels go out at once, within
+// of known that are not final (what the caller last read of p), and those a
+// fresh read of p's workflows lists. All cancels go out at once, within
 // grace in total: a CI runner gives a stopped job a few seconds. A fresh
 // read that fails (a rate-limit pause, an error, no time) drops none of
-// known, and what its pages listed before it failed is canceled too; a
-// read that shows a workflow final spares it. After its cancels it reads
-// again at once (workflows do not all appear at once), and while p is
-// still being set up (no workflow yet, or dynamic config's setup), or
-// CircleCI owes a failed workflow its automatic rerun, it looks again each
-// second until grace runs out, so that workflows created meanwhile are
-// canceled too. The cancels do not wait for a rate-limit pause. Cancel
-// returns the workflows it canceled.
+// known, and what its pages listed before it failed is canceled too; a read
+// that shows a workflow final spares it. The reads get half of the time
+// left, the cancels the rest. After its cancels it reads again at once
+// (workflows do not all appear at once), and while p is still being set up
+// (no workflow yet, or dynamic config's setup), or CircleCI owes a failed
+// workflow its automatic rerun, it looks again each second until grace runs
+// out, so that workflows created meanwhile are canceled too. The cancels do
+// not wait for a rate-limit pause. Cancel returns the workflows it
+// canceled.
 //
 // ctx's values are kept but not its end: the run being stopped has
 // usually ended it. grace 0 is 5s; logf (nil: silent) reports what could
@@ -39,15 +40,20 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 	k := &canceler{c: c, logf: logf, tried: map[string]bool{}}
 	warned := false
 	for round := 0; ; round++ {
+		// The reads get half of the time left: a rate-limit pause, or
+		// retries, that would take it all leave the cancels theirs.
+		deadline, _ := ctx.Deadline()
+		rctx, rdone := context.WithTimeout(ctx, time.Until(deadline)/2)
 		state := p.State
 		if !p.Final() {
-			if q, err := c.Pipeline(ctx, p.ID); err == nil {
+			if q, err := c.Pipeline(rctx, p.ID); err == nil {
 				state = q.State
 			}
 		}
 		// A read that fails half-way still lists the workflows of the
 		// pages it got: they are canceled too.
-		wfs, err := c.Workflows(ctx, p.ID)
+		wfs, err := c.Workflows(rctx, p.ID)
+		rdone()
 		running := toCancel(known, wfs)
 		if err != nil && !warned {
 			logf("could not list the workflows to cancel: %v; canceling the %d it saw running", err, len(running))

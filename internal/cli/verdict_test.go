@@ -240,6 +240,21 @@ func TestCancelsLandWhenEveryReadFails(t *testing.T) {
 	}
 }
 
+// A 429 answered as the timeout stops the wait, its Retry-After as long as
+// the cancel's grace, holds the fresh reads, not the cancels of what the
+// wait saw running (fault-schedule seed 329222).
+func TestCancelsLandAfterAPauseAtTheTimeout(t *testing.T) {
+	t.Parallel()
+	p := clitest.Cmdline(t, "--project-slug", "gh/acme/long", "--wait", "--cancel-on-exit", "--timeout", "1m")
+	p.Scenario = clitest.SlowWorld(circlecitest.Fault{Method: "GET", Path: "/pipeline/*/workflow", Status: 429, RetryAfter: "5",
+		From: circlecitest.Duration(time.Minute)})
+	r := p.Run()
+	r.Expect(t, 8, "timed out", "canceled workflow a", "canceled workflow b", "canceled workflow c")
+	if n := len(r.Requests("POST", "/workflow/*/cancel")); n != 3 {
+		t.Errorf("%d cancels sent, want 3:\n%s", n, r.Stderr)
+	}
+}
+
 // A stop while CircleCI owes a failed workflow its automatic rerun: with
 // cancel-on-exit, the rerun that comes within the cancel's few seconds is
 // canceled too, not left to run.
