@@ -38,8 +38,10 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 	ctx, done := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer done()
 	k := &canceler{c: c, logf: logf, tried: map[string]bool{}}
+	clk := clockOf(c)
+	end := clk.Now().Add(grace) // on the client's clock, which its Sleep follows
 	warned := false
-	for round := 0; ; round++ {
+	for {
 		// The reads get half of the time left: a rate-limit pause, or
 		// retries, that would take it all leave the cancels theirs.
 		deadline, _ := ctx.Deadline()
@@ -65,10 +67,10 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 		// cancels went out found nothing more to cancel (workflows do not
 		// all appear at once).
 		settled := (state == circleci.StateCreated && err == nil && len(wfs) > 0 && !rerunDue(wfs)) || state == circleci.StateErrored
-		if (settled && sent == 0) || ctx.Err() != nil || time.Duration(round+1)*time.Second >= grace {
+		if (settled && sent == 0) || ctx.Err() != nil {
 			break
 		}
-		if sent == 0 && clockOf(c).Sleep(ctx, time.Second) != nil {
+		if sent == 0 && (clk.Now().Add(time.Second).After(end) || clk.Sleep(ctx, time.Second) != nil) {
 			break
 		}
 	}

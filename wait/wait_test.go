@@ -378,3 +378,22 @@ func TestCancelReadsAgainAfterItsCancels(t *testing.T) {
 		t.Errorf("%d cancels, %d reported; want a and b", n, len(canceled))
 	}
 }
+
+// While every fresh read fails, Cancel keeps looking for the whole grace:
+// a workflow listed by the first read that works, late in it, is canceled
+// too (fault-schedule seed 404637).
+func TestCancelLooksForItsWholeGrace(t *testing.T) {
+	t.Parallel()
+	sc := scenario(`{"name":"a","duration":"1h"},{"name":"b","appear":"13500ms","duration":"1h"}`,
+		`,"faults":[{"method":"GET","path":"/pipeline/*/workflow","skip":1,"count":5,"status":504}]`)
+	s, c, p, clk := setup(t, sc)
+	clk.Advance(10 * time.Second) // a runs; b is listed 3.5s from now
+	known, err := c.Workflows(context.Background(), p.ID)
+	if err != nil || len(known) != 1 {
+		t.Fatalf("Workflows = %v, %v", known, err)
+	}
+	canceled := Cancel(context.Background(), c, p, known, 0, nil)
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(canceled) != 2 {
+		t.Errorf("%d cancels, %d reported; want a and b", n, len(canceled))
+	}
+}
