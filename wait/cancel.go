@@ -74,9 +74,11 @@ func Cancel(ctx context.Context, c *circleci.Client, p circleci.Pipeline, known 
 			break
 		}
 	}
-	slices.SortFunc(k.canceled, func(a, b circleci.Workflow) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(k.canceled, byName)
 	return k.canceled
 }
+
+func byName(a, b circleci.Workflow) int { return strings.Compare(a.Name, b.Name) }
 
 // toCancel are the workflows not final in the fresh list, and those not
 // final in known that the fresh list does not show final.

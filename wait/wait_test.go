@@ -397,3 +397,28 @@ func TestCancelLooksForItsWholeGrace(t *testing.T) {
 		t.Errorf("%d cancels, %d reported; want a and b", n, len(canceled))
 	}
 }
+
+// A workflow the cancels never saw (every read of Cancel failed while it
+// appeared) but the last look lists running is canceled then, and shown
+// as CircleCI has it after that (fault-schedule seed 424341).
+func TestCancelAfterTheLastLook(t *testing.T) {
+	t.Parallel()
+	// From the timeout on, the poll at the deadline and the seven reads of
+	// Cancel's 5s fail; b is listed 2s into them.
+	sc := scenario(`{"name":"a","duration":"1h"},{"name":"b","appear":"12s","duration":"1h"}`,
+		`,"faults":[{"method":"GET","path":"/pipeline/*/workflow","from":"10s","count":8,"status":504}]`)
+	s, c, p, _ := setup(t, sc)
+	var l logs
+	res, err := Wait(context.Background(), c, p, l.opts(Options{Timeout: 10 * time.Second, CancelOnExit: true}))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Wait = %v", err)
+	}
+	if n := s.Count("POST", "/workflow/*/cancel"); n != 2 || len(res.Canceled) != 2 {
+		t.Errorf("%d cancels, %d reported; want a and b\n%s", n, len(res.Canceled), strings.Join(l.lines, "\n"))
+	}
+	for _, wf := range res.Workflows {
+		if wf.Status != "canceled" {
+			t.Errorf("%s is %s; want canceled", wf.Name, wf.Status)
+		}
+	}
+}

@@ -559,6 +559,7 @@ func (w *waiter) stop(kind error) error {
 		defer cancel()
 		if len(w.res.Canceled) > 0 {
 			w.reread(look)
+			w.cancelLate(look)
 		}
 		if kind == ErrTimeout {
 			w.jobs(look)
@@ -571,6 +572,24 @@ func (w *waiter) stop(kind error) error {
 func (w *waiter) reread(ctx context.Context) {
 	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil && w.complete(all) == nil {
 		w.res.Workflows, w.res.Earlier = latest(w.markSetup(only(all, w.o.Only)))
+	}
+}
+
+// cancelLate cancels what the last look lists running that the cancels
+// missed (every read of Cancel failed while it appeared), and looks once
+// more: a stop leaves nothing running that it read running.
+func (w *waiter) cancelLate(ctx context.Context) {
+	var late []circleci.Workflow
+	for _, wf := range w.res.Workflows {
+		if !wf.Final() && !slices.ContainsFunc(w.res.Canceled, func(c circleci.Workflow) bool { return c.ID == wf.ID }) {
+			late = append(late, wf)
+		}
+	}
+	k := &canceler{c: w.c, logf: w.o.Logf, tried: map[string]bool{}}
+	if k.cancel(ctx, late); len(k.canceled) > 0 {
+		w.res.Canceled = append(w.res.Canceled, k.canceled...)
+		slices.SortFunc(w.res.Canceled, byName)
+		w.reread(ctx)
 	}
 }
 
