@@ -235,7 +235,7 @@ type window struct{ lo, hi time.Time }
 func (w *waiter) alone() (circleci.Workflow, bool) {
 	if w.h.noJobs || w.res.Pipeline.State != circleci.StateCreated || w.awaiting(w.clk.Now()) ||
 		slices.ContainsFunc(w.res.Workflows, func(wf circleci.Workflow) bool { // a rerun to come shows in the workflows
-			return (wf.Status == "failed" || wf.Status == "error") && w.owed(wf) && !w.graceOver[wf.ID]
+			return failedRun(wf) && w.owed(wf) && !w.graceOver[wf.ID]
 		}) {
 		return circleci.Workflow{}, false
 	}

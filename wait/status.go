@@ -186,7 +186,10 @@ func latest(wfs []circleci.Workflow) (newest []circleci.Workflow, earlier map[st
 			// Times have whole seconds: on a tie, the one still running is
 			// the rerun, or else the one listed first.
 			if a, b := a.StoppedAt.IsZero(), b.StoppedAt.IsZero(); a != b {
-				return map[bool]int{true: 1, false: -1}[a]
+				if a {
+					return 1
+				}
+				return -1
 			}
 			return cmp.Compare(b.listed, a.listed)
 		})

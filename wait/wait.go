@@ -290,7 +290,7 @@ func retryable(res Result, err error) []circleci.Workflow {
 	}
 	var out []circleci.Workflow
 	for _, w := range res.Workflows {
-		if (w.Status == "failed" || w.Status == "error") && w.Tag != "setup" {
+		if failedRun(w) && w.Tag != "setup" {
 			out = append(out, w)
 		}
 	}

@@ -350,7 +350,7 @@ func TestAReadMissingAWorkflowIsIncomplete(t *testing.T) {
 	t.Parallel()
 	sc := scenario(`{"name":"c","duration":"2m"},{"name":"b","duration":"10s"},{"name":"a","duration":"10s","status":"failed"}`,
 		`,"page_size":2,"faults":[{"method":"GET","path":"/pipeline/*/workflow","skip":13,"count":1,"endless":"empty"}]`)
-	s, c, p, _ := setup(t, sc)
+	_, c, p, _ := setup(t, sc)
 	var l logs
 	res, err := Wait(context.Background(), c, p, l.opts(Options{}))
 	if res.Status != StatusFailed || !strings.Contains(fmt.Sprint(err), "a failed") {
@@ -362,7 +362,6 @@ func TestAReadMissingAWorkflowIsIncomplete(t *testing.T) {
 	if !slices.ContainsFunc(l.lines, func(line string) bool { return strings.Contains(line, "listed before") }) {
 		t.Errorf("the incomplete read went unnoticed:\n%s", strings.Join(l.lines, "\n"))
 	}
-	_ = s
 }
 
 // A workflow created while the cancels go out (continuation workflows do

@@ -234,12 +234,16 @@ func owed(wf circleci.Workflow, earlier []circleci.Workflow) bool {
 	return wf.MaxAutoReruns > wf.AutoRerunNumber && (wf.AutoRerunNumber > 0 || len(earlier) == 0)
 }
 
+// failedRun tells a workflow run that failed in a way a rerun may mend:
+// CircleCI's automatic reruns, and retry-failed, rerun these.
+func failedRun(wf circleci.Workflow) bool { return wf.Status == "failed" || wf.Status == "error" }
+
 // rerunDue tells that some workflow of wfs failed and is owed an automatic
 // rerun that has not come yet.
 func rerunDue(wfs []circleci.Workflow) bool {
 	newest, earlier := latest(wfs)
 	return slices.ContainsFunc(newest, func(wf circleci.Workflow) bool {
-		return (wf.Status == "failed" || wf.Status == "error") && owed(wf, earlier[wf.Name])
+		return failedRun(wf) && owed(wf, earlier[wf.Name])
 	})
 }
 
@@ -253,7 +257,7 @@ func (w *waiter) reruns(now time.Time) map[string]bool {
 		if !w.owed(wf) || w.graceOver[wf.ID] {
 			continue
 		}
-		if wf.Status == "failed" || wf.Status == "error" {
+		if failedRun(wf) {
 			if w.failedAt == nil {
 				w.failedAt, w.graceOver = map[string]time.Time{}, map[string]bool{}
 			}
@@ -359,14 +363,10 @@ func (w *waiter) pollPipeline(ctx context.Context) (bool, error) {
 // pollWorkflows reads every page of the pipeline's workflows, tells each
 // change, and reports whether there was one.
 func (w *waiter) pollWorkflows(ctx context.Context) (bool, error) {
-	all, err := w.c.Workflows(ctx, w.res.Pipeline.ID)
+	all, err := w.list(ctx)
 	if err != nil {
 		return false, err
 	}
-	if err := w.complete(all); err != nil {
-		return false, err
-	}
-	all = only(all, w.o.Only)
 	w.res.Workflows, w.res.Earlier = latest(w.markSetup(all))
 	for _, wf := range all {
 		w.listed[wf.ID] = true
@@ -391,12 +391,25 @@ func (w *waiter) pollWorkflows(ctx context.Context) (bool, error) {
 			continue
 		}
 		ev := Event{Elapsed: w.elapsed(), Workflow: wf}
-		if (wf.Status == "failed" || wf.Status == "error") && w.owed(wf) {
+		if failedRun(wf) && w.owed(wf) {
 			ev.AutoRerun = wf.AutoRerunNumber + 1
 		}
 		w.o.Progress(ev)
 	}
 	return changed, nil
+}
+
+// list reads every page of the pipeline's workflows, those of Only, and
+// checks that the read is whole.
+func (w *waiter) list(ctx context.Context) ([]circleci.Workflow, error) {
+	all, err := w.c.Workflows(ctx, w.res.Pipeline.ID)
+	if err == nil {
+		err = w.complete(all)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return only(all, w.o.Only), nil
 }
 
 // complete checks that a read of the workflows lists every workflow
@@ -570,8 +583,8 @@ func (w *waiter) stop(kind error) error {
 
 // reread reads the workflows once more.
 func (w *waiter) reread(ctx context.Context) {
-	if all, err := w.c.Workflows(ctx, w.res.Pipeline.ID); err == nil && w.complete(all) == nil {
-		w.res.Workflows, w.res.Earlier = latest(w.markSetup(only(all, w.o.Only)))
+	if all, err := w.list(ctx); err == nil {
+		w.res.Workflows, w.res.Earlier = latest(w.markSetup(all))
 	}
 }
 
@@ -579,14 +592,11 @@ func (w *waiter) reread(ctx context.Context) {
 // missed (every read of Cancel failed while it appeared), and looks once
 // more: a stop leaves nothing running that it read running.
 func (w *waiter) cancelLate(ctx context.Context) {
-	var late []circleci.Workflow
-	for _, wf := range w.res.Workflows {
-		if !wf.Final() && !slices.ContainsFunc(w.res.Canceled, func(c circleci.Workflow) bool { return c.ID == wf.ID }) {
-			late = append(late, wf)
-		}
-	}
 	k := &canceler{c: w.c, logf: w.o.Logf, tried: map[string]bool{}}
-	if k.cancel(ctx, late); len(k.canceled) > 0 {
+	for _, wf := range w.res.Canceled {
+		k.tried[wf.ID] = true
+	}
+	if k.cancel(ctx, toCancel(nil, w.res.Workflows)); len(k.canceled) > 0 {
 		w.res.Canceled = append(w.res.Canceled, k.canceled...)
 		slices.SortFunc(w.res.Canceled, byName)
 		w.reread(ctx)

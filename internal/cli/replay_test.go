@@ -64,14 +64,7 @@ func TestFaultScheduleReplays(t *testing.T) {
 			t.Parallel()
 			var prints [2]string
 			for i := range prints {
-				s := draw(seed)
-				p := clitest.Cmdline(t, s.args...)
-				if s.action {
-					p = clitest.GitHub(t, nil)
-					p.Args = s.args
-				}
-				p.Scenario, p.Interrupt = s.sc, s.interruptAt
-				prints[i] = fingerprint(p.Run())
+				prints[i] = fingerprint(draw(seed).run(t))
 			}
 			if prints[0] != prints[1] {
 				a, b := strings.Split(prints[0], "\n"), strings.Split(prints[1], "\n")

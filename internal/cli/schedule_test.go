@@ -277,15 +277,21 @@ func (x extras) project(p *circlecitest.Project) {
 	}
 }
 
-func runSchedule(t *testing.T, seed uint64) {
-	s := draw(seed)
+// run runs the command as the schedule draws it: on the command line or
+// as the Action, against its scenario, interrupted where it says.
+func (s schedule) run(t *testing.T) clitest.Result {
 	p := clitest.Cmdline(t, s.args...)
 	if s.action {
 		p = clitest.GitHub(t, nil)
 		p.Args = s.args
 	}
 	p.Scenario, p.Interrupt = s.sc, s.interruptAt
-	r := p.Run()
+	return p.Run()
+}
+
+func runSchedule(t *testing.T, seed uint64) {
+	s := draw(seed)
+	r := s.run(t)
 	defer func() {
 		if t.Failed() {
 			t.Logf("replay: go test -run 'TestFaultSchedule/seed=%d$' ./internal/cli\nargs %q\nscenario %+v\nstdout:\n%s\nstderr:\n%s", seed, s.args, s.sc, r.Stdout, r.Stderr)
