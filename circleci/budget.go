@@ -47,14 +47,9 @@ type budget struct {
 	mu     sync.Mutex
 	seq    uint64              // requests admitted so far, each numbered
 	open   map[uint64]struct{} // requests sent and not yet answered
-	sent   []sentAt            // own requests, oldest first, while a window may count them
+	sent   []time.Time         // when own requests were sent, oldest first, while a window may count them
 	limits []*familyLimit      // one per family of headers announced
 	rtt    time.Duration       // the longest round trip seen
-}
-
-type sentAt struct {
-	at  time.Time
-	seq uint64
 }
 
 // ticket is an admitted request: its number and when it was sent.
@@ -167,7 +162,7 @@ func (b *budget) admit(now time.Time) ticket {
 		b.open = map[uint64]struct{}{}
 	}
 	b.open[b.seq] = struct{}{}
-	b.sent = append(b.sent, sentAt{now, b.seq})
+	b.sent = append(b.sent, now)
 	return ticket{b.seq, now}
 }
 
@@ -184,7 +179,7 @@ func (b *budget) wait(now time.Time, def familyLimit) time.Duration {
 		horizon = max(horizon, l.window+slack)
 	}
 	i := 0
-	for i < len(b.sent) && now.Sub(b.sent[i].at) >= horizon {
+	for i < len(b.sent) && now.Sub(b.sent[i]) >= horizon {
 		i++
 	}
 	b.sent = b.sent[i:]
@@ -192,7 +187,7 @@ func (b *budget) wait(now time.Time, def familyLimit) time.Duration {
 	for _, l := range limits {
 		// Own requests within a window and a round trip of now.
 		if n := len(b.sent); n >= l.max {
-			oldest := b.sent[n-l.max].at // the l.max-th newest
+			oldest := b.sent[n-l.max] // the l.max-th newest
 			wait = max(wait, oldest.Add(l.window+slack).Sub(now))
 		}
 		// What the window the newest answer told of has left.

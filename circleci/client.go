@@ -52,9 +52,8 @@ type Client struct {
 	// so that a 30-minute wait runs in milliseconds; a deadline of a
 	// request's context is on the real clock whatever Clock is.
 	Clock Clock
-	// Conns bounds the connections to the API (with the default
-	// Transport) and the requests sent at once before the API announced
-	// its rate limit; 0: DefaultConns.
+	// Conns bounds the connections to the API, with the default
+	// Transport; 0: DefaultConns.
 	Conns int
 	// Rate is the requests per second when the API announces no rate
 	// limit; 0: DefaultRate. An announced limit always applies.
@@ -262,7 +261,8 @@ func (c *Client) pausedFor() time.Duration {
 }
 
 // request is one call of the API. An urgent one (a cancel on the way
-// out) neither waits for a rate-limit pause nor spends the budget.
+// out) waits neither for a rate-limit pause nor for the budget, though
+// the budget counts it.
 type request struct {
 	method, path string
 	query        url.Values
@@ -309,9 +309,11 @@ func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	// A request gets the client's Timeout, or the time left before ctx's
 	// deadline if that is less: then running out of time is that deadline
 	// passing, and the error says so (errors.Is context.DeadlineExceeded).
-	limit, expired := c.timeout(), fmt.Errorf("no answer within %s", c.timeout())
+	limit, expired := c.timeout(), errNoAnswer
 	if deadline && l <= limit {
-		limit, expired = l, errNoAnswer
+		limit = l
+	} else {
+		expired = fmt.Errorf("no answer within %s", limit)
 	}
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()

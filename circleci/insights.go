@@ -23,28 +23,23 @@ type Durations struct {
 // practice, and a workflow missing from it is merely unpredicted.
 // Insights are refused (4xx) on plans and servers without them.
 func (c *Client) WorkflowDurations(ctx context.Context, slug Slug, branch string) (map[string]Durations, error) {
-	path := "/insights/" + slug.Short().String() + "/workflows"
-	q := url.Values{"reporting-window": {"last-90-days"}}
-	if branch != "" {
-		q.Set("branch", branch)
-	}
-	return durations(ctx, c, path, q)
+	return durations(ctx, c, "/insights/"+slug.Short().String()+"/workflows", branch)
 }
 
 // JobDurations reads GET /insights/{slug}/workflows/{name}/jobs: the
 // duration metrics of each job of a workflow, on branch (the project's
 // default branch when empty). One request, one page, as WorkflowDurations.
 func (c *Client) JobDurations(ctx context.Context, slug Slug, workflow, branch string) (map[string]Durations, error) {
-	path := "/insights/" + slug.Short().String() + "/workflows/" + url.PathEscape(workflow) + "/jobs"
+	return durations(ctx, c, "/insights/"+slug.Short().String()+"/workflows/"+url.PathEscape(workflow)+"/jobs", branch)
+}
+
+// durations reads the first page of a list of insights metrics of the
+// last 90 days on branch (the default branch when empty), by name.
+func durations(ctx context.Context, c *Client, path, branch string) (map[string]Durations, error) {
 	q := url.Values{"reporting-window": {"last-90-days"}}
 	if branch != "" {
 		q.Set("branch", branch)
 	}
-	return durations(ctx, c, path, q)
-}
-
-// durations reads the first page of a list of insights metrics, by name.
-func durations(ctx context.Context, c *Client, path string, q url.Values) (map[string]Durations, error) {
 	p, err := getAs(ctx, c, path, q, parsePage)
 	if err != nil {
 		return nil, err

@@ -243,6 +243,10 @@ func count(r gjson.Result) int {
 // IsApproval tells an approval job, with or without a job number.
 func (j Job) IsApproval() bool { return j.Type == "approval" }
 
+// HasPage tells a job with a page, tests and artifacts of its own: one with
+// a number that is no approval.
+func (j Job) HasPage() bool { return j.Number != 0 && !j.IsApproval() }
+
 // parseJob reads one job object; id, name and status are required.
 func parseJob(r gjson.Result) (Job, error) {
 	j := Job{

@@ -41,7 +41,7 @@ func (w WebURLs) Workflow(slug string, number int64, workflowID string) string {
 // workflow's page, numbered or not), nor has a job without a number: they
 // link to their workflow.
 func (w WebURLs) Job(slug string, number int64, workflowID string, j Job) string {
-	if j.Number == 0 || j.IsApproval() {
+	if !j.HasPage() {
 		return w.Workflow(slug, number, workflowID)
 	}
 	return fmt.Sprintf("%s/jobs/%d", w.Workflow(slug, number, workflowID), j.Number)

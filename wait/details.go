@@ -95,7 +95,7 @@ func (r reader) failedTests(ctx context.Context) map[string]FailedTests {
 			continue
 		}
 		for _, j := range r.res.Jobs[w.ID] {
-			if j.Number == 0 || j.IsApproval() || !failedJob(j.Status) {
+			if !j.HasPage() || !failedJob(j.Status) {
 				continue
 			}
 			tests, err := r.c.Tests(ctx, r.slug(w), j.Number)
@@ -138,7 +138,7 @@ func (r reader) artifacts(ctx context.Context, jobs map[string][]circleci.Job) [
 	out := []JobArtifact{}
 	for _, w := range r.res.Workflows {
 		for _, j := range jobs[w.ID] {
-			if j.Number == 0 || j.IsApproval() {
+			if !j.HasPage() {
 				continue
 			}
 			arts, err := r.c.Artifacts(ctx, r.slug(w), j.Number)
