@@ -88,14 +88,14 @@ func (s *Simulator) limit(h http.Header) time.Duration {
 			s.windows[i], s.used[i] = w, 0
 		}
 		reset := rl.Offset.D() + time.Duration(w+1)*win - since
-		max := rl.Limit
+		limit := rl.Limit
 		for _, c := range rl.Changes {
 			if rl.Offset.D()+time.Duration(w)*win >= c.At.D() { // from the first window that starts after it
-				max = c.Limit
+				limit = c.Limit
 			}
 		}
-		if s.used[i] >= max {
-			over = maxDuration(over, reset)
+		if s.used[i] >= limit {
+			over = max(over, reset)
 		} else {
 			s.used[i]++
 		}
@@ -103,32 +103,23 @@ func (s *Simulator) limit(h http.Header) time.Duration {
 		if rl.Floor {
 			secs = math.Floor(reset.Seconds())
 		}
-		left, resetText := strconv.Itoa(max-s.used[i]), strconv.Itoa(int(secs))
+		set := func(prefix, limitKey string) {
+			h.Set(prefix+limitKey, strconv.Itoa(limit))
+			h.Set(prefix+"Remaining", strconv.Itoa(limit-s.used[i]))
+			h.Set(prefix+"Reset", strconv.Itoa(int(secs)))
+		}
 		switch rl.Headers {
 		case "both", "ratelimit":
-			h.Set("RateLimit-Limit", strconv.Itoa(max))
-			h.Set("RateLimit-Remaining", left)
-			h.Set("RateLimit-Reset", resetText)
+			set("RateLimit-", "Limit")
 		}
 		switch rl.Headers {
 		case "both", "x-ratelimit":
-			h.Set("X-RateLimit-Limit", strconv.Itoa(max))
-			h.Set("X-RateLimit-Remaining", left)
-			h.Set("X-RateLimit-Reset", resetText)
+			set("X-RateLimit-", "Limit")
 		case "x-ratelimit-unit":
-			h.Set("X-RateLimit-Limit-"+unitOf(win), strconv.Itoa(max))
-			h.Set("X-RateLimit-Remaining", left)
-			h.Set("X-RateLimit-Reset", resetText)
+			set("X-RateLimit-", "Limit-"+unitOf(win))
 		}
 	}
 	return over
-}
-
-func maxDuration(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // mangles tells that f cuts, pads or lies about the length of an answer of

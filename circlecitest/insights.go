@@ -137,7 +137,7 @@ func (s *Simulator) jobMetrics(w http.ResponseWriter, r *http.Request) {
 	_, runs := s.pastRuns(p, wf)
 	items := []any{}
 	for k, j := range wf.Jobs {
-		if len(runs) == 0 {
+		if len(runs) == 0 { // not timed by its jobs
 			break
 		}
 		durations := make([]time.Duration, len(runs))
@@ -219,7 +219,7 @@ func (s *Simulator) insightsWorkflow(w http.ResponseWriter, r *http.Request) (*P
 	}
 	name := r.PathValue("name")
 	for i := range p.Pipeline.Workflows {
-		if wf := &p.Pipeline.Workflows[i]; wf.Name == name && len(s.history(p, wf)) > 0 {
+		if wf := &p.Pipeline.Workflows[i]; wf.Name == name && p.Insights != nil && p.Insights.Runs > 0 { // it has a history
 			return p, wf
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 func (s *Simulator) pipelineJSON(p *pipeline, now time.Time) map[string]any {
 	errs := []map[string]string{}
-	if now.Sub(p.created) >= p.project.Pipeline.CreatedAfter.D() {
+	if !now.Before(p.createdAt()) {
 		for _, e := range p.errors {
 			errs = append(errs, map[string]string{"type": e.Type, "message": e.Message})
 		}
@@ -176,7 +176,7 @@ func (s *Simulator) Truth(pipelineID string, at time.Duration) (PipelineTruth, b
 	now := s.start.Add(at)
 	s.autoReruns(p, now)
 	t := PipelineTruth{State: s.state(p, now)}
-	if now.Sub(p.created) >= p.project.Pipeline.CreatedAfter.D() {
+	if !now.Before(p.createdAt()) {
 		t.Errors = p.errors
 	}
 	for _, w := range p.workflows {
@@ -337,7 +337,7 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 		}
 		next = pageToken(end, list, s.id("page", s.pages.Add(1)))
 	}
-	if next, ok := next.(string); ok && m != nil {
+	if next, ok := next.(string); ok {
 		s.chains.Store(next, &chain{marks: m, token: tok})
 		m.open.Store(true)
 	} else {

@@ -193,8 +193,12 @@ func (s *Simulator) autoReruns(p *pipeline, now time.Time) {
 	for i := 0; i < len(p.workflows); i++ { // reruns are appended: they get their turn
 		w := p.workflows[i]
 		spec := w.line().spec
+		if w.autoDone || !s.owed(w, now) {
+			continue
+		}
 		_, stopped := s.status(w, now)
-		if w.autoDone || !s.owed(w, now) || now.Before(stopped.Add(spec.AutoRerunDelay.D())) {
+		at := stopped.Add(spec.AutoRerunDelay.D())
+		if now.Before(at) {
 			continue
 		}
 		w.autoDone = true
@@ -202,7 +206,7 @@ func (s *Simulator) autoReruns(p *pipeline, now time.Time) {
 			continue
 		}
 		names, _ := w.rerunJobs(rerunRequest{FromFailed: true})
-		w.autoNext = s.rerun(w, names, stopped.Add(spec.AutoRerunDelay.D()))
+		w.autoNext = s.rerun(w, names, at)
 		w.autoNext.autoNumber = w.autoNumber + 1
 	}
 }

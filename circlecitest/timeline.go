@@ -38,7 +38,7 @@ func (s *Simulator) setupEnd(p *pipeline, now time.Time) (end time.Time, success
 
 // appearAt is when a workflow is listed, or ok false if not (yet) known.
 func (s *Simulator) appearAt(w *workflow, now time.Time) (time.Time, bool) {
-	base := w.p.created.Add(w.p.project.Pipeline.CreatedAfter.D())
+	base := w.p.createdAt()
 	switch {
 	case !w.rerunAt.IsZero():
 		base = w.rerunAt
@@ -83,8 +83,14 @@ func (s *Simulator) status(w *workflow, now time.Time) (string, time.Time) {
 	return st, time.Time{}
 }
 
+// createdAt is when p's setup ends and its state is created (or errored),
+// and its errors show.
+func (p *pipeline) createdAt() time.Time {
+	return p.created.Add(p.project.Pipeline.CreatedAfter.D())
+}
+
 func (s *Simulator) state(p *pipeline, now time.Time) string {
-	createdAt := p.created.Add(p.project.Pipeline.CreatedAfter.D())
+	createdAt := p.createdAt()
 	hasSetup := len(p.setup()) > 0
 	if now.Before(createdAt) {
 		if hasSetup {
