@@ -86,7 +86,11 @@ func (p *Printer) Progress(label string, ev wait.Event) {
 			for i, w := range ev.Held {
 				links[i] = p.URLs.Workflow(w.ProjectSlug, w.PipelineNumber, w.ID)
 			}
-			approve = fmt.Sprintf(" (approve %s at %s)", map[bool]string{true: "it", false: "them"}[n == 1], strings.Join(links, ", "))
+			them := "them"
+			if n == 1 {
+				them = "it"
+			}
+			approve = fmt.Sprintf(" (approve %s at %s)", them, strings.Join(links, ", "))
 		}
 		p.line(label, "%s  still waiting for %s%s", clockTime(ev.Elapsed), strings.Join(ev.Waiting, ", "), approve)
 		return
@@ -210,7 +214,7 @@ func Markdown(outs []fanout.Outcome, urls circleci.WebURLs, fanout bool) string 
 		text := strings.TrimLeft(r.workflow, " ")
 		name := md(text)
 		if strings.HasPrefix(r.link, "http") {
-			name = fmt.Sprintf("[%s](%s)", md(text), r.link)
+			name = fmt.Sprintf("[%s](%s)", name, r.link)
 		} else if r.link != "" {
 			name += " (" + md(r.link) + ")"
 		}
