@@ -321,11 +321,14 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 		next = pageToken(end, list, s.id("page", s.pages.Add(1))) // unique: the chain of one read
 	}
 	m, _ := r.Context().Value(marksKey{}).(*marks)
+	whole := false // the read has seen every item, whatever token it is given
 	if f := faultOf(r); f != nil && f.Endless != "" {
 		if tok != "" && f.Endless == "empty" {
 			if off < end { // the page had items: the read these pages make hides them
 				m.mangled.Store(true)
 				s.spoil(tok)
+			} else { // past the last item: a client may end the read here
+				whole = true
 			}
 			off, end = 0, 0
 		} else if tok != "" {
@@ -337,7 +340,7 @@ func (s *Simulator) page(w http.ResponseWriter, r *http.Request, list string, it
 		}
 		next = pageToken(end, list, s.id("page", s.pages.Add(1)))
 	}
-	if next, ok := next.(string); ok {
+	if next, ok := next.(string); ok && !whole {
 		s.chains.Store(next, &chain{marks: m, token: tok})
 		m.open.Store(true)
 	} else {

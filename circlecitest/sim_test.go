@@ -648,3 +648,25 @@ func TestTimedJobThatFails(t *testing.T) {
 		}
 	}
 }
+
+// A read that ends on an empty page, after pages that held every item,
+// saw the whole list, though the empty page carries a token: it is not
+// partial (fault-schedule seed 647310).
+func TestReadEndingOnAnEmptyPageIsWhole(t *testing.T) {
+	t.Parallel()
+	sc := `{"tokens":["fake-token-1"],"page_size":2,"projects":[{"slug":"gh/a/b","seed":[{},{}]}],
+		"faults":[{"method":"GET","path":"/project/*/pipeline","endless":"empty","count":2}]}`
+	s, host := simtest.Start(t, circlecitest.MustParse(sc), nil)
+	c := call{t, host, "fake-token-1"}
+	_, p1 := c.json("GET", "/project/gh/a/b/pipeline", "")
+	tok, _ := p1["next_page_token"].(string)
+	_, p2 := c.json("GET", "/project/gh/a/b/pipeline?page-token="+tok, "")
+	if len(p1["items"].([]any)) != 2 || len(p2["items"].([]any)) != 0 || p2["next_page_token"] == nil {
+		t.Fatalf("pages %v and %v; want both pipelines, then an empty page with a token", p1, p2)
+	}
+	for _, q := range s.Requests() {
+		if q.Partial() || q.Mangled() {
+			t.Errorf("%s?%s: partial %t, mangled %t; want a whole read", q.Path, q.Query, q.Partial(), q.Mangled())
+		}
+	}
+}

@@ -296,7 +296,7 @@ func runSchedule(t *testing.T, seed uint64) {
 		if t.Failed() {
 			t.Logf("replay: go test -run 'TestFaultSchedule/seed=%d$' ./internal/cli\nargs %q\nscenario %+v\nstdout:\n%s\nstderr:\n%s", seed, s.args, s.sc, r.Stdout, r.Stderr)
 			for _, q := range r.Requests("", "*") {
-				t.Logf("%v %s %s: %d", q.At, q.Method, q.Path, q.Status)
+				t.Logf("%v %s %s: %d (served %v, lost %t, mangled %t, partial %t)", q.At, q.Method, q.Path, q.Status, q.Served, q.Lost(), q.Mangled(), q.Partial())
 			}
 		}
 	}()
